@@ -1,0 +1,1 @@
+"""Branch annotators (speech, music, sound) behind one base class and one registry."""

@@ -1,0 +1,210 @@
+"""pipeline.yaml -> validated, typed config. Every problem is reported before any work starts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from schemas.common import BRANCHES
+
+
+class ConfigError(ValueError):
+    """A config problem, phrased for the user: which key, what was given, what is allowed."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InputConfig(_Strict):
+    # A folder (searched recursively for audio), a glob, or a manifest (.csv/.jsonl/.parquet, `uri` column).
+    path: str
+    extensions: tuple[str, ...] = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4")
+
+
+class OutputConfig(_Strict):
+    path: str
+    shard_size: int = Field(16, ge=1, description="recordings per shard: the unit of resume")
+
+
+class AudioConfig(_Strict):
+    sample_rate: Literal[16000] = 16000  # every model here takes 16 kHz mono
+    max_duration_s: float = Field(6 * 3600, gt=0, description="longer files are refused with an error row")
+    decode_timeout_s: float = Field(300, gt=0, description="a decode that takes longer is ended and recorded")
+
+
+class ResourcesConfig(_Strict):
+    cpus: float | None = Field(None, gt=0)
+    gpus: float | None = Field(None, ge=0)
+
+
+class SegmentationConfig(_Strict):
+    segmenter: str = "event"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class BranchConfig(_Strict):
+    enabled: bool = True
+    annotator: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    batch_size: int = Field(8, ge=1, description="segments per model call, across recordings")
+    num_actors: int = Field(1, ge=1)
+    resources: ResourcesConfig = ResourcesConfig()
+
+
+class MergeConfig(_Strict):
+    caption: Literal["template"] = "template"
+    sft_tasks: tuple[str, ...] = ()
+    llm: dict[str, Any] | None = None
+
+
+class RuntimeConfig(_Strict):
+    # None: connect to RAY_ADDRESS if set, else start Ray on this machine.
+    address: str | None = None
+    num_cpus: int | None = Field(None, ge=1, description="only for a local Ray; ignored on a cluster")
+    max_in_flight: int = Field(8, ge=1, description="recordings decoded and waiting at once (bounds memory)")
+    prepare_cpus: float = Field(1.0, gt=0, description="CPUs for each decode + segment task")
+    segment_retries: int = Field(1, ge=0)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+class PipelineConfig(_Strict):
+    input: InputConfig
+    output: OutputConfig
+    audio: AudioConfig = AudioConfig()
+    segmentation: SegmentationConfig = SegmentationConfig()
+    branches: dict[str, BranchConfig]
+    merge: MergeConfig = MergeConfig()
+    runtime: RuntimeConfig = RuntimeConfig()
+
+    @model_validator(mode="after")
+    def _check_branches(self) -> PipelineConfig:
+        for name in self.branches:
+            if name not in BRANCHES:
+                raise ValueError(f"branches.{name}: unknown branch; allowed: {', '.join(BRANCHES)}")
+        return self
+
+    def enabled_branches(self) -> dict[str, BranchConfig]:
+        return {name: b for name, b in self.branches.items() if b.enabled}
+
+    def fingerprint(self) -> str:
+        """Hash of everything that changes outputs (not where they go or how fast they are made)."""
+        data = self.model_dump(mode="json", exclude={"output": {"path"}, "runtime": True, "input": True})
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _format_error(err: dict[str, Any]) -> str:
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key (check its spelling)"
+    if kind == "missing":
+        return f"{key}: required key is missing"
+    given = err.get("input")
+    return f"{key}: {err['msg']} (given: {given!r})"
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> str:
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part)) if isinstance(part, str) else None
+        ann = getattr(field, "annotation", None) if field else None
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        elif str(part) in ("branches",):
+            model = BranchConfig
+        else:
+            continue
+    return ", ".join(model.model_fields)
+
+
+def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> PipelineConfig:
+    if not isinstance(data, dict):
+        raise ConfigError("config: the top level must be a mapping of keys (input, output, branches, ...)")
+    try:
+        cfg = PipelineConfig.model_validate(data)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            line = _format_error(err)
+            if err["type"] == "extra_forbidden":
+                line += f"; allowed here: {_allowed_keys(PipelineConfig, tuple(err['loc']))}"
+            lines.append(line)
+        raise ConfigError("invalid config:\n  " + "\n  ".join(lines)) from None
+    if base_dir is not None:
+        cfg = _resolve_paths(cfg, base_dir)
+    _check_components(cfg)
+    return cfg
+
+
+def _resolve_paths(cfg: PipelineConfig, base_dir: Path) -> PipelineConfig:
+    """Relative input/output paths are relative to the config file, so a config works from any cwd."""
+
+    def resolve(p: str) -> str:
+        if "://" in p or Path(p).is_absolute():
+            return p
+        return str((base_dir / p).resolve())
+
+    return cfg.model_copy(
+        update={
+            "input": cfg.input.model_copy(update={"path": resolve(cfg.input.path)}),
+            "output": cfg.output.model_copy(update={"path": resolve(cfg.output.path)}),
+        }
+    )
+
+
+def _check_components(cfg: PipelineConfig) -> None:
+    """Registry keys exist and their params validate — without loading any model."""
+    from annotators.registry import ANNOTATORS
+    from segmenters.registry import SEGMENTERS
+
+    problems = []
+    try:
+        seg_cls = SEGMENTERS.get(cfg.segmentation.segmenter)
+        _validate_params(seg_cls, cfg.segmentation.params, "segmentation.params", problems)
+    except KeyError as e:
+        problems.append(f"segmentation.segmenter: {e.args[0]}")
+    for name, branch in cfg.branches.items():
+        try:
+            cls = ANNOTATORS.get(branch.annotator)
+        except KeyError as e:
+            problems.append(f"branches.{name}.annotator: {e.args[0]}")
+            continue
+        if cls.branch != name:
+            problems.append(f"branches.{name}.annotator: {branch.annotator!r} annotates {cls.branch!r}, not {name!r}")
+        _validate_params(cls, branch.params, f"branches.{name}.params", problems)
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+
+
+def _validate_params(cls: type, params: dict[str, Any], where: str, problems: list[str]) -> None:
+    try:
+        cls.Params.model_validate(params)
+    except ValidationError as e:
+        allowed = ", ".join(cls.Params.model_fields)
+        for err in e.errors():
+            line = f"{where}.{_format_error(err)}"
+            if err["type"] == "extra_forbidden":
+                line += f"; allowed here: {allowed}"
+            problems.append(line)
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    for dotted, value in (overrides or {}).items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return parse_config(data, base_dir=path.parent.resolve())

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class SftRow:
+    recording_id: str
+    example_id: str
+    task: str  # "captioning", "timestamped_asr", "time_qa", ...
+    prompt: str
+    response: str
+    audio_uri: str
+    audio_start_s: float
+    audio_end_s: float
+
+
+SFT = pa.schema(
+    [
+        pa.field("recording_id", pa.string(), nullable=False),
+        pa.field("example_id", pa.string(), nullable=False),
+        pa.field("task", pa.string(), nullable=False),
+        pa.field("prompt", pa.string()),
+        pa.field("response", pa.string()),
+        pa.field("audio_uri", pa.string()),
+        pa.field("audio_start_s", pa.float64()),
+        pa.field("audio_end_s", pa.float64()),
+    ]
+)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from schemas.common import MODEL_FIELDS
+
+
+@dataclass(frozen=True)
+class SoundEvent:
+    label: str
+    start_s: float  # recording time
+    end_s: float
+    score: float
+
+
+SOUND_EVENT = pa.struct(
+    [("label", pa.string()), ("start_s", pa.float64()), ("end_s", pa.float64()), ("score", pa.float32())]
+)
+
+
+@dataclass(frozen=True)
+class SoundRow:
+    recording_id: str
+    segment_id: str
+    start_s: float
+    end_s: float
+    model_id: str
+    model_version: str | None = None
+    events: list[SoundEvent] = field(default_factory=list)
+    caption: str = ""
+
+
+SOUND = pa.schema(
+    [
+        pa.field("recording_id", pa.string(), nullable=False),
+        pa.field("segment_id", pa.string(), nullable=False),
+        pa.field("start_s", pa.float64(), nullable=False),
+        pa.field("end_s", pa.float64(), nullable=False),
+        *MODEL_FIELDS,
+        pa.field("events", pa.list_(SOUND_EVENT)),
+        pa.field("caption", pa.string()),
+    ]
+)

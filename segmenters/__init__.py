@@ -1,0 +1,1 @@
+"""Segmenters: audio -> event spans with boundary reasons and class scores."""
