@@ -94,7 +94,11 @@ class PipelineConfig(_Strict):
 
     def fingerprint(self) -> str:
         """Hash of everything that changes outputs (not where they go or how fast they are made)."""
-        data = self.model_dump(mode="json", exclude={"output": {"path"}, "runtime": True, "input": True})
+        speed_only = {"batch_size", "num_actors", "resources"}
+        data = self.model_dump(
+            mode="json",
+            exclude={"output": {"path"}, "runtime": True, "input": True, "branches": {"__all__": speed_only}},
+        )
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -1,0 +1,61 @@
+"""Ray wrappers around the stage logic: the decode+segment task and the long-lived branch actors."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.config import AudioConfig, BranchConfig, SegmentationConfig
+from pipeline.manifest import InputItem
+from pipeline.stages import BatchOutcome, WorkItem, annotate_batch, make_annotator, prepare_recording, segment_audio
+
+log = logging.getLogger(__name__)
+
+
+def set_threads(cpus: float) -> None:
+    """Match torch's intra-op threads to the CPUs this worker was given (default would be every core)."""
+    try:
+        import torch
+
+        torch.set_num_threads(max(1, math.floor(cpus)))
+    except ImportError:
+        pass
+
+
+def prepare_task(item: InputItem, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, cpus: float, device: str):
+    """Returns (metadata without samples, samples): two objects, so the driver never fetches the audio."""
+    set_threads(cpus)
+    prepared = prepare_recording(item, audio_cfg, seg_cfg, device)
+    samples = prepared.samples if prepared.samples is not None else np.zeros(0, np.float32)
+    prepared.samples = None
+    return prepared, samples
+
+
+@dataclass(frozen=True)
+class AudioRef:
+    recording_id: str
+    ref: object  # ray.ObjectRef of the recording's samples (16 kHz float32)
+
+
+class BranchWorker:
+    """One model, loaded once, annotating batches of segments from any recordings."""
+
+    def __init__(self, branch: BranchConfig, cpus: float, device: str, sample_rate: int, retries: int):
+        set_threads(cpus)
+        self.annotator = make_annotator(branch, device)
+        self.sample_rate = sample_rate
+        self.retries = retries
+
+    def model_info(self) -> tuple[str, str | None]:
+        return self.annotator.model_id, self.annotator.model_version
+
+    def annotate(self, items: list[WorkItem], audio_refs: list[AudioRef]) -> BatchOutcome:
+        import ray
+
+        unique = {a.recording_id: a.ref for a in audio_refs}
+        arrays = dict(zip(unique, ray.get(list(unique.values()))))
+        audio = [segment_audio(it, arrays[it.recording_id], self.sample_rate) for it in items]
+        return annotate_batch(self.annotator, items, audio, self.retries)

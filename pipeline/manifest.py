@@ -1,0 +1,107 @@
+"""Inputs -> a stable, ordered list of work items: a folder, a glob, or a manifest file of URIs."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+ID_HASH_CHARS = 10
+
+
+class ManifestError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class InputItem:
+    recording_id: str
+    uri: str
+    num_speakers: int | None = None
+
+
+def recording_id_for(uri: str) -> str:
+    """Stable id from the URI: a readable stem plus a short hash of the full URI (stems repeat across folders)."""
+    stem = _ID_UNSAFE.sub("_", Path(uri.split("?")[0]).stem)[:48] or "rec"
+    digest = hashlib.sha1(uri.encode()).hexdigest()[:ID_HASH_CHARS]
+    return f"{stem}-{digest}"
+
+
+def read_inputs(path: str, extensions: tuple[str, ...]) -> list[InputItem]:
+    """Every input once, in a deterministic order (shards, and so resume, depend on it)."""
+    p = Path(path)
+    if p.is_dir():
+        items = [_item(str(f)) for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in extensions]
+    elif p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
+        items = _read_manifest(p)
+    elif any(ch in path for ch in "*?["):
+        items = [_item(f) for f in sorted(glob.glob(path, recursive=True)) if Path(f).is_file()]
+    elif p.is_file():
+        items = [_item(str(p))]
+    else:
+        raise ManifestError(f"input.path: {path!r} is neither a folder, a glob, a manifest ({', '.join(MANIFEST_SUFFIXES)}) nor a file")
+    return _dedupe(items)
+
+
+def _item(uri: str, rec_id: str | None = None, num_speakers: int | None = None) -> InputItem:
+    return InputItem(recording_id=rec_id or recording_id_for(uri), uri=uri, num_speakers=num_speakers)
+
+
+def _read_manifest(path: Path) -> list[InputItem]:
+    import pandas as pd
+
+    if path.suffix == ".parquet":
+        df = pd.read_parquet(path)
+    elif path.suffix == ".jsonl":
+        df = pd.DataFrame([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
+    else:
+        df = pd.read_csv(path, sep="\t" if path.suffix == ".tsv" else ",", dtype=str)
+    if "uri" not in df.columns:
+        raise ManifestError(f"{path}: a manifest needs a 'uri' column; it has: {', '.join(map(str, df.columns))}")
+    base = path.parent
+    items = []
+    for row in df.to_dict("records"):
+        uri = str(row["uri"])
+        if "://" not in uri and not Path(uri).is_absolute():
+            uri = str((base / uri).resolve())  # relative to the manifest, like the config's paths
+        rec_id = _optional_str(row.get("id"))
+        items.append(_item(uri, rec_id, _optional_int(row.get("num_speakers"))))
+    return items
+
+
+def _optional_str(v) -> str | None:
+    return None if v is None or (isinstance(v, float) and v != v) or str(v) == "" else str(v)
+
+
+def _optional_int(v) -> int | None:
+    s = _optional_str(v)
+    return None if s is None else int(float(s))
+
+
+def _dedupe(items: list[InputItem]) -> list[InputItem]:
+    """A URI listed twice is processed once; two URIs claiming one id would collide in every table."""
+    seen_uri: set[str] = set()
+    by_id: dict[str, str] = {}
+    out = []
+    for item in items:
+        if item.uri in seen_uri:
+            log.warning("duplicate input %s: processed once", item.uri)
+            continue
+        if item.recording_id in by_id:
+            raise ManifestError(f"id {item.recording_id!r} is used by both {by_id[item.recording_id]} and {item.uri}")
+        seen_uri.add(item.uri)
+        by_id[item.recording_id] = item.uri
+        out.append(item)
+    return out
+
+
+def shard(items: list[InputItem], shard_size: int) -> list[tuple[str, list[InputItem]]]:
+    return [(f"shard-{i // shard_size:06d}", items[i : i + shard_size]) for i in range(0, len(items), shard_size)]

@@ -1,0 +1,281 @@
+"""The Ray Core driver: a bounded window of recordings streaming through decode+segment tasks and
+per-branch actor pools, regrouped per recording, merged, and written per shard."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.actors import AudioRef, BranchWorker, prepare_task
+from pipeline.config import PipelineConfig
+from pipeline.manifest import InputItem, read_inputs, shard
+from pipeline.ray_runtime import Placement, init_ray, plan_placement
+from pipeline.report import NullProgress, ProgressHook, RunStats, write_run_report
+from pipeline.stages import BatchOutcome, PreparedRecording, WorkItem, work_items
+from pipeline.writer import done_shards, prepare_output, write_shard
+from schemas.errors import ErrorRow
+
+log = logging.getLogger(__name__)
+
+WAIT_TIMEOUT_S = 1.0  # how often the driver wakes to check recording time limits
+
+
+@dataclass
+class RecordingState:
+    prepared: PreparedRecording
+    audio: AudioRef | None
+    pending: int
+    rows: dict[str, list] = field(default_factory=dict)
+    errors: list[ErrorRow] = field(default_factory=list)
+
+
+@dataclass
+class ShardState:
+    shard_id: str
+    items: list[InputItem]
+    recordings: dict[str, RecordingState] = field(default_factory=dict)
+    finished: int = 0
+    merging: bool = False
+
+
+class Runner:
+    def __init__(self, cfg: PipelineConfig, overwrite: bool = False, progress: ProgressHook | None = None):
+        self.cfg = cfg
+        self.out = Path(cfg.output.path)
+        self.overwrite = overwrite
+        self.progress = progress or NullProgress()
+        self.stats = RunStats()
+
+    # ---- planning -------------------------------------------------------------------------------------
+    def plan(self) -> tuple[list[tuple[str, list[InputItem]]], int]:
+        items = read_inputs(self.cfg.input.path, self.cfg.input.extensions)
+        shards = shard(items, self.cfg.output.shard_size)
+        prepare_output(self.out, self.cfg.fingerprint(), self.overwrite)
+        done = done_shards(self.out)
+        todo = [(sid, its) for sid, its in shards if sid not in done]
+        self.stats.shards_skipped = len(shards) - len(todo)
+        return todo, sum(len(its) for sid, its in shards if sid in done)
+
+    def run(self) -> RunStats:
+        t0 = time.perf_counter()
+        todo, already = self.plan()
+        self.progress.start(sum(len(its) for _, its in todo), already)
+        try:
+            if todo:  # a finished output is left exactly as it is: no Ray, no rewritten file
+                self._run_shards(todo)
+        finally:
+            self.progress.stop()
+        self.stats.wall_s = time.perf_counter() - t0
+        if todo:
+            write_run_report(self.out, self.cfg.model_dump(mode="json"), self.stats)
+        return self.stats
+
+    # ---- the loop -------------------------------------------------------------------------------------
+    def _run_shards(self, todo: list[tuple[str, list[InputItem]]]) -> None:
+        import ray
+
+        local = init_ray(self.cfg)
+        try:
+            placement = plan_placement(self.cfg, local)
+            _Loop(self, placement, todo).run()
+        finally:
+            if local:
+                ray.shutdown()
+
+
+class _Loop:
+    """Driver state for one run. Every future is a prepare, an annotate batch, or a shard merge."""
+
+    def __init__(self, runner: Runner, placement: Placement, todo: list[tuple[str, list[InputItem]]]):
+        import ray
+
+        self.ray = ray
+        self.r = runner
+        self.cfg = runner.cfg
+        self.placement = placement
+        self.shards = {sid: ShardState(sid, its) for sid, its in todo}
+        self.shard_of_recording = {it.recording_id: sid for sid, its in todo for it in its}
+        self.queue = deque((sid, it) for sid, its in todo for it in its)
+        self.futures: dict = {}
+        self.in_window = 0
+        self.branches = self.cfg.enabled_branches()
+        self.pending = {b: deque() for b in self.branches}
+        self.idle = {b: deque() for b in self.branches}
+        self.prepare = ray.remote(prepare_task).options(num_returns=2, num_cpus=placement.prepare_cpus, max_retries=2)
+        self._start_actors()
+
+    def _start_actors(self) -> None:
+        actor_cls = self.ray.remote(BranchWorker)
+        for name, branch in self.branches.items():
+            cpus, gpus = self.placement.actor_cpus[name], self.placement.actor_gpus[name]
+            device = "cuda" if gpus > 0 else "cpu"
+            for _ in range(branch.num_actors):
+                actor = actor_cls.options(num_cpus=cpus, num_gpus=gpus, max_restarts=-1, max_task_retries=2).remote(
+                    branch, cpus, device, self.cfg.audio.sample_rate, self.cfg.runtime.segment_retries
+                )
+                self.idle[name].append(actor)
+        # Load every model before any file is touched: a bad model path fails the run at once, clearly.
+        for name, actors in self.idle.items():
+            model_id, version = self.ray.get(actors[0].model_info.remote())
+            self.r.stats.models[name] = {"annotator": self.branches[name].annotator, "model_id": model_id, "model_version": version}
+            self.ray.get([a.model_info.remote() for a in list(actors)[1:]])
+
+    def run(self) -> None:
+        while self.queue or self.futures or any(self.pending.values()):
+            self._submit_prepares()
+            self._dispatch_batches()
+            if not self.futures:
+                continue
+            ready, _ = self.ray.wait(list(self.futures), num_returns=1, timeout=WAIT_TIMEOUT_S)
+            for ref in ready:
+                kind, *ctx = self.futures.pop(ref)
+                getattr(self, f"_on_{kind}")(ref, *ctx)
+
+    def _submit_prepares(self) -> None:
+        rt = self.cfg.runtime
+        while self.queue and self.in_window < rt.max_in_flight:
+            sid, item = self.queue.popleft()
+            meta, audio = self.prepare.remote(item, self.cfg.audio, self.cfg.segmentation, self.placement.prepare_cpus, "cpu")
+            self.futures[meta] = ("prepare", sid, item, audio)
+            self.in_window += 1
+
+    def _preparing(self) -> bool:
+        return any(v[0] == "prepare" for v in self.futures.values())
+
+    def _dispatch_batches(self) -> None:
+        preparing = self._preparing()
+        for name, branch in self.branches.items():
+            queue, idle = self.pending[name], self.idle[name]
+            # A partial batch goes only when nothing being prepared could still fill it.
+            while idle and queue and (len(queue) >= branch.batch_size or not preparing):
+                batch = [queue.popleft() for _ in range(min(branch.batch_size, len(queue)))]
+                items = [w for w, _ in batch]
+                refs = [a for _, a in batch]
+                actor = idle.popleft()
+                self.futures[actor.annotate.remote(items, refs)] = ("annotate", name, actor, items)
+
+    # ---- completions ----------------------------------------------------------------------------------
+    def _on_prepare(self, ref, sid: str, item: InputItem, audio_ref) -> None:
+        try:
+            prepared: PreparedRecording = self.ray.get(ref)
+        except Exception as e:  # the task itself died (worker killed, OOM) after its retries
+            prepared = _system_failure(item, "prepare", e)
+        shard = self.shards[sid]
+        state = RecordingState(prepared, AudioRef(item.recording_id, audio_ref), 0, {b: [] for b in self.branches})
+        shard.recordings[item.recording_id] = state
+        for name in self.branches:
+            items = work_items(prepared, name)
+            self.pending[name].extend((w, state.audio) for w in items)
+            state.pending += len(items)
+            self.r.stats.branch_items[name] = self.r.stats.branch_items.get(name, 0) + len(items)
+        if state.pending == 0:
+            self._recording_finished(shard, state)
+
+    def _on_annotate(self, ref, branch: str, actor, items: list[WorkItem]) -> None:
+        self.idle[branch].append(actor)
+        try:
+            outcome: BatchOutcome = self.ray.get(ref)
+        except Exception as e:  # the actor died more often than it may restart
+            outcome = BatchOutcome(errors=[_item_error(w, f"annotate:{branch}", e) for w in items], items=len(items))
+        self.r.stats.model_s[branch] = self.r.stats.model_s.get(branch, 0.0) + outcome.model_s
+        by_rec: dict[str, RecordingState] = {}
+        for w in items:
+            by_rec[w.recording_id] = self._state(w.recording_id)
+        for row in outcome.rows:
+            by_rec[row.recording_id].rows[branch].append(row)
+        for err in outcome.errors:
+            by_rec[err.recording_id].errors.append(err)
+        for w in items:
+            state = by_rec[w.recording_id]
+            state.pending -= 1
+            if state.pending == 0:
+                self._recording_finished(self._shard_of(w.recording_id), state)
+
+    def _on_merge(self, ref, sid: str) -> None:
+        shard = self.shards.pop(sid)
+        states = list(shard.recordings.values())
+        try:
+            merged = self.ray.get(ref)
+        except Exception as e:
+            log.error("merging shard %s failed: %s", sid, e)
+            merged = None
+        tables = _tables(states, merged, sid)
+        stats = {"recordings": len(states), **{t: len(v) for t, v in tables.items()}}
+        write_shard(self.r.out, sid, tables, stats)
+        self.r.stats.shards_written += 1
+        self.r.stats.errors += len(tables["errors"])
+
+    # ---- bookkeeping ----------------------------------------------------------------------------------
+    def _state(self, recording_id: str) -> RecordingState:
+        return self._shard_of(recording_id).recordings[recording_id]
+
+    def _shard_of(self, recording_id: str) -> ShardState:
+        return self.shards[self.shard_of_recording[recording_id]]
+
+    def _recording_finished(self, shard: ShardState, state: RecordingState) -> None:
+        state.audio = None  # drop the reference: the object store may free the samples now
+        self.in_window -= 1
+        shard.finished += 1
+        self.r.stats.add_recording(state.prepared.recording, state.prepared.timings)
+        self.r.progress.recording_done(state.prepared.recording)
+        if shard.finished == len(shard.items) and not shard.merging:
+            shard.merging = True
+            outputs = [_outputs(s) for s in shard.recordings.values() if s.prepared.recording.status != "error"]
+            merge = self.ray.remote(merge_task).options(num_cpus=0.1, max_retries=2)
+            self.futures[merge.remote(outputs, self.cfg.merge)] = ("merge", shard.shard_id)
+
+
+def merge_task(outputs: list, merge_cfg) -> list:
+    from merge.merger import merge_recordings
+
+    return merge_recordings(outputs, merge_cfg)
+
+
+def _outputs(state: RecordingState):
+    from merge.outputs import RecordingOutputs
+
+    sort = lambda rows: sorted(rows, key=lambda r: (r.start_s, r.end_s))  # noqa: E731
+    return RecordingOutputs(
+        recording=state.prepared.recording,
+        segments=state.prepared.segments,
+        speech=sort(state.rows.get("speech", [])),
+        music=sort(state.rows.get("music", [])),
+        sound=sort(state.rows.get("sound", [])),
+    )
+
+
+def _tables(states: list[RecordingState], merged: list | None, sid: str) -> dict[str, list]:
+    tables: dict[str, list] = {t: [] for t in ("recordings", "segments", "speech", "music", "sound", "captions", "sft", "errors")}
+    merged_iter = iter(merged or [])
+    for s in states:
+        p = s.prepared
+        tables["recordings"].append(p.recording)
+        tables["segments"].extend(p.segments)
+        for branch in ("speech", "music", "sound"):
+            tables[branch].extend(sorted(s.rows.get(branch, []), key=lambda r: r.start_s))
+        tables["errors"].extend(p.errors + s.errors)
+        if p.recording.status == "error":
+            continue
+        if merged is None:
+            tables["errors"].append(ErrorRow(p.item.recording_id, p.item.uri, "merge", "MergeFailed", f"merge of shard {sid} failed"))
+            continue
+        caption, sft = next(merged_iter)
+        tables["captions"].append(caption)
+        tables["sft"].extend(sft)
+    return tables
+
+
+def _system_failure(item: InputItem, stage: str, exc: BaseException) -> PreparedRecording:
+    from schemas.recordings import RecordingRow
+
+    err = ErrorRow(item.recording_id, item.uri, stage, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else repr(exc))
+    rec = RecordingRow(recording_id=item.recording_id, uri=item.uri, status="error", error=f"{stage}: {err.message}")
+    return PreparedRecording(item, rec, errors=[err])
+
+
+def _item_error(w: WorkItem, stage: str, exc: BaseException) -> ErrorRow:
+    msg = str(exc).splitlines()[0] if str(exc) else repr(exc)
+    return ErrorRow(w.recording_id, w.uri, stage, type(exc).__name__, msg, w.segment.segment_id)

@@ -1,0 +1,35 @@
+"""Summary of a finished output folder, read back from its Parquet tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.dataset as ds
+
+from schemas import TABLES
+from pipeline.writer import done_shards
+
+
+def read_table(out: Path, table: str):
+    """All shards of one table as one Arrow table (with the table's explicit schema)."""
+    path = Path(out) / table
+    files = sorted(str(p) for p in path.glob("*.parquet"))
+    return ds.dataset(files, schema=TABLES[table].schema, format="parquet").to_table()
+
+
+def summarize(out: Path) -> dict:
+    out = Path(out)
+    if not (out / "recordings").is_dir():
+        raise FileNotFoundError(f"{out} is not an output folder of `moss-annotate run` (no recordings/)")
+    rec = read_table(out, "recordings").to_pandas()
+    err = read_table(out, "errors").to_pandas()
+    run = json.loads((out / "run.json").read_text()) if (out / "run.json").is_file() else {}
+    return {
+        "shards_done": len(done_shards(out)),
+        "files": {k: int(v) for k, v in rec["status"].value_counts().items()},
+        "audio_hours": float(rec["duration_s"].fillna(0).sum() / 3600),
+        "rows": {t: read_table(out, t).num_rows for t in TABLES},
+        "errors_by_stage": {k: int(v) for k, v in err["stage"].value_counts().items()} if len(err) else {},
+        "realtime_factor": run.get("realtime_factor"),
+    }
