@@ -21,7 +21,6 @@ if [ ! -f "$VENV/.complete" ]; then
   echo "creating $VENV (first time: ~4 min, ~2 GB download)"
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip
   "$VENV/bin/pip" install -q -r requirements/lock.txt
   # Byte-compile now: with PYTHONDONTWRITEBYTECODE set, every later import would parse torch afresh.
   "$VENV/bin/python" -m compileall -q -j 0 "$VENV/lib" >/dev/null 2>&1 || true
