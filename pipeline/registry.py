@@ -46,7 +46,14 @@ class Registry(Generic[T]):
                 log.exception("could not load %s plug-in %r from %s", self.kind, ep.name, ep.value)
 
     def get(self, key: str) -> T:
+        """A registered key, or "package.module:Class" to use a class without registering it."""
         self._load()
+        if ":" in key and key not in self._classes:
+            module, _, name = key.partition(":")
+            try:
+                return getattr(importlib.import_module(module), name)
+            except (ImportError, AttributeError) as e:
+                raise KeyError(f"{self.kind} {key!r} cannot be imported: {e}") from None
         if key not in self._classes:
             raise KeyError(f"unknown {self.kind} {key!r}; available: {', '.join(sorted(self._classes))}")
         return self._classes[key]
