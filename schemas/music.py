@@ -22,6 +22,17 @@ class MusicRow:
     loudness_dbfs: float | None = None
     tags: list[LabelScore] = field(default_factory=list)  # instruments, genre, mood
     caption: str = ""
+    tempo_confidence: float | None = None  # 0..1, strength of the beat periodicity
+    meter: str | None = None  # "4/4", "3/4"; None when the accents do not say
+    key_confidence: float | None = None  # correlation with the best key profile
+    loudness_lufs: float | None = None  # BS.1770-style integrated loudness (K-weighted, gated)
+    dynamic_range_db: float | None = None  # spread of short-term loudness (95th - 10th percentile)
+    spectral_centroid_hz: float | None = None
+    brightness: str | None = None  # "dark", "warm", "balanced", "bright"
+    instruments: list[LabelScore] = field(default_factory=list)
+    genres: list[LabelScore] = field(default_factory=list)
+    vocals: bool | None = None  # singing detected in the segment
+    vocals_score: float | None = None
 
 
 MUSIC = pa.schema(
@@ -38,5 +49,16 @@ MUSIC = pa.schema(
         pa.field("loudness_dbfs", pa.float32()),
         pa.field("tags", pa.list_(LABEL_SCORE)),
         pa.field("caption", pa.string()),
+        pa.field("tempo_confidence", pa.float32()),
+        pa.field("meter", pa.string()),
+        pa.field("key_confidence", pa.float32()),
+        pa.field("loudness_lufs", pa.float32()),
+        pa.field("dynamic_range_db", pa.float32()),
+        pa.field("spectral_centroid_hz", pa.float32()),
+        pa.field("brightness", pa.string()),
+        pa.field("instruments", pa.list_(LABEL_SCORE)),
+        pa.field("genres", pa.list_(LABEL_SCORE)),
+        pa.field("vocals", pa.bool_()),
+        pa.field("vocals_score", pa.float32()),
     ]
 )

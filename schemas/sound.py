@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from schemas.common import MODEL_FIELDS
+from schemas.common import LABEL_SCORE, MODEL_FIELDS, LabelScore
 
 
 @dataclass(frozen=True)
@@ -13,10 +13,23 @@ class SoundEvent:
     start_s: float  # recording time
     end_s: float
     score: float
+    background: bool = False  # a long steady bed under the segment rather than a distinct event
+    loudness_dbfs: float | None = None  # RMS level of the segment audio over the event's span
+    count: int = 1  # separate bursts inside the span (a phone ringing twice: 2)
+    alternatives: list[LabelScore] = field(default_factory=list)  # other classes of the same source, by score
 
 
 SOUND_EVENT = pa.struct(
-    [("label", pa.string()), ("start_s", pa.float64()), ("end_s", pa.float64()), ("score", pa.float32())]
+    [
+        ("label", pa.string()),
+        ("start_s", pa.float64()),
+        ("end_s", pa.float64()),
+        ("score", pa.float32()),
+        ("background", pa.bool_()),
+        ("loudness_dbfs", pa.float32()),
+        ("count", pa.int32()),
+        ("alternatives", pa.list_(LABEL_SCORE)),
+    ]
 )
 
 
