@@ -166,3 +166,17 @@ def test_other_sample_rate_is_resampled(diarizer, scene_audio):
     turns = diarizer.diarize(soxr.resample(audio, 16000, 22050).astype(np.float32), 22050, num_speakers=3)
     assert len({t.speaker for t in turns}) == 3
     assert turns[0].start_s == pytest.approx(1.0, abs=0.3)
+
+
+def test_rebuilt_model_saves_as_a_pyannote_checkpoint_and_loads_by_path(tmp_path):
+    from pyannote.audio import Model
+
+    from annotators.speech.diarization.onnx_rebuild import save_pyannote_checkpoint
+    from annotators.speech.diarization.segmentation import load_segmentation_model
+
+    packaged = load_segmentation_model()
+    path = save_pyannote_checkpoint(packaged.model, tmp_path / "pytorch_model.bin")
+    assert isinstance(Model.from_pretrained(str(path)), type(packaged.model))
+    reloaded = load_segmentation_model(str(path))
+    x = np.random.default_rng(0).normal(0, 0.1, (1, 160000)).astype(np.float32)
+    np.testing.assert_allclose(reloaded.logprobs(x), packaged.logprobs(x), atol=1e-5)

@@ -194,3 +194,26 @@ def pyannet_from_onnx(path: str | Path):
         raise ValueError(f"ONNX rebuild mismatch: missing {missing}, unexpected {unexpected}")
     log.info("rebuilt pyannote PyanNet from %s", path)
     return model.eval()
+
+
+def save_pyannote_checkpoint(model, path: str | Path) -> Path:
+    """Write `model` as a pyannote.audio checkpoint that `pyannote.audio.Model.from_pretrained(path)` (and
+    this package's loader, given the path) reads back: e.g. to ship the rebuilt model or fine-tune it."""
+    import lightning
+    import torch
+    from pyannote.audio import __version__ as pyannote_version
+
+    checkpoint = {
+        "state_dict": model.state_dict(),
+        "hyper_parameters": dict(model.hparams),
+        "pytorch-lightning_version": lightning.__version__,
+        "pyannote.audio": {
+            "versions": {"pyannote.audio": pyannote_version},
+            "architecture": {"module": type(model).__module__, "class": type(model).__name__},
+            "specifications": model.specifications,
+        },
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(checkpoint, path)
+    return path
