@@ -26,6 +26,24 @@ TIMELINE_EVENT = pa.struct(
 
 
 @dataclass(frozen=True)
+class CaptionLink:
+    """One statement of the caption and the events (and their branch rows) it was traced to."""
+
+    statement: str
+    event_keys: list[str] = field(default_factory=list)  # segment id, "<segment_id>#e<i>" for sound events
+    segment_ids: list[str] = field(default_factory=list)
+
+
+CAPTION_LINK = pa.struct(
+    [
+        ("statement", pa.string()),
+        ("event_keys", pa.list_(pa.string())),
+        ("segment_ids", pa.list_(pa.string())),
+    ]
+)
+
+
+@dataclass(frozen=True)
 class CaptionRow:
     recording_id: str
     caption: str  # unified, time-ordered prose
@@ -33,7 +51,11 @@ class CaptionRow:
     timeline: list[TimelineEvent] = field(default_factory=list)
     num_events: int = 0
     model_ids: list[str] = field(default_factory=list)  # every branch model whose rows were used
-    merger: str = "template"
+    merger: str = "template"  # or "llm:<model>" when a rewrite passed the faithfulness check
+    faithful: bool = True  # every event stated with its span, nothing unsupported
+    faithfulness_issues: list[str] = field(default_factory=list)
+    links: list[CaptionLink] = field(default_factory=list)  # statement -> events it came from
+    llm_note: str | None = None  # why an LLM rewrite was not used (failed, or rejected with its issues)
 
 
 CAPTIONS = pa.schema(
@@ -45,5 +67,9 @@ CAPTIONS = pa.schema(
         pa.field("num_events", pa.int32(), nullable=False),
         pa.field("model_ids", pa.list_(pa.string())),
         pa.field("merger", pa.string()),
+        pa.field("faithful", pa.bool_()),
+        pa.field("faithfulness_issues", pa.list_(pa.string())),
+        pa.field("links", pa.list_(CAPTION_LINK)),
+        pa.field("llm_note", pa.string()),
     ]
 )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -15,6 +15,7 @@ class SftRow:
     audio_uri: str
     audio_start_s: float
     audio_end_s: float
+    sources: list[str] = field(default_factory=list)  # event keys / segment ids the example was built from
 
 
 SFT = pa.schema(
@@ -27,5 +28,6 @@ SFT = pa.schema(
         pa.field("audio_uri", pa.string()),
         pa.field("audio_start_s", pa.float64()),
         pa.field("audio_end_s", pa.float64()),
+        pa.field("sources", pa.list_(pa.string())),
     ]
 )

@@ -1,0 +1,87 @@
+"""The deterministic template caption: every event once, time-ordered, with its span; overlaps said as such.
+
+    Music plays with acoustic grand piano at about 120 BPM (3.00 - 35.11).
+    S01 says "Congratulations." (1.00 - 30.91). While S01 speaks, a phone rings (7.00 - 8.39).
+
+and the timeline form, one event per line: `7.00 - 8.39: a phone rings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from merge.events import Event, overlapping_before
+from merge.labels import instruments, phrase_for
+from merge.text import capitalize, clean_quote, fmt_span, join_and
+from schemas.captions import TimelineEvent
+
+NO_EVENTS = "No speech, music or sound events were detected in this recording"
+
+
+@dataclass(frozen=True)
+class TemplateCaption:
+    caption: str
+    timeline_text: str
+    timeline: list[TimelineEvent]
+    statements: list[tuple[str, list[str]]]  # each sentence and the event keys it states
+
+
+def describe(e: Event) -> str:
+    """The event as a clause, without its span: 'S01 says "hello"', 'a dog barks', 'music plays ...'."""
+    if e.branch == "speech":
+        who = e.speaker or "someone"
+        return f'{who} says "{clean_quote(e.text)}"' if e.text.strip() else f"{who} speaks"
+    if e.branch == "music":
+        return _describe_music(e)
+    return phrase_for(e.label).statement
+
+
+def _describe_music(e: Event) -> str:
+    named = instruments(list(e.tags))
+    others = [t for t in e.tags if t not in named]
+    parts = ["music plays"]
+    if named:
+        parts.append(f"with {join_and(named)}")
+    if e.tempo_bpm:
+        parts.append(f"at about {e.tempo_bpm:.0f} BPM")
+    if e.key_name:
+        parts.append(f"in {e.key_name}")
+    text = " ".join(parts)
+    return f"{text}, tagged {join_and(others)}" if others else text
+
+
+def ongoing(e: Event) -> str:
+    """The event as background for an overlap: "while <this>, ..."."""
+    if e.branch == "speech":
+        return f"{e.speaker or 'someone'} speaks"
+    if e.branch == "music":
+        return "music plays"
+    return phrase_for(e.label).ongoing
+
+
+def _sentence(e: Event, context: list[Event], repeated: bool, decimals: int) -> str:
+    clause = describe(e) + (" again" if repeated else "")
+    span = f"({fmt_span(e.start_s, e.end_s, decimals)})"
+    tail = f', described as "{clean_quote(e.caption.rstrip("."))}"' if e.branch == "music" and e.caption else ""
+    if context:
+        background = join_and(list(dict.fromkeys(ongoing(c) for c in context)))
+        return f"While {background}, {clause} {span}{tail}."
+    return capitalize(f"{clause} {span}{tail}.")
+
+
+def build_template(events: list[Event], duration_s: float | None, decimals: int) -> TemplateCaption:
+    """`events` must be time-ordered (as `collect_events` returns them)."""
+    if not events:
+        span = f" ({fmt_span(0.0, duration_s, decimals)})" if duration_s else ""
+        text = f"{NO_EVENTS}{span}."
+        return TemplateCaption(text, "", [], [(text, [])])
+    statements: list[tuple[str, list[str]]] = []
+    seen_labels: set[str] = set()
+    for i, e in enumerate(events):
+        repeated = e.branch == "sound" and e.label in seen_labels
+        if e.branch == "sound":
+            seen_labels.add(e.label)
+        statements.append((_sentence(e, overlapping_before(events, i), repeated, decimals), [e.key]))
+    timeline = [TimelineEvent(e.start_s, e.end_s, e.branch, describe(e), e.source_segment_id) for e in events]
+    lines = [f"{fmt_span(e.start_s, e.end_s, decimals)}: {describe(e)}" for e in events]
+    return TemplateCaption(" ".join(s for s, _ in statements), "\n".join(lines), timeline, statements)

@@ -1,0 +1,176 @@
+"""SFT task builders, registered by name; `merge.sft_tasks` in pipeline.yaml picks which run.
+
+Times in responses are seconds from the start of the example's audio span (the model only hears
+that span); `Example.start_s` is that span's start in the recording.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from merge.caption import build_template
+from merge.events import Event, join_words
+from merge.labels import instruments, normalize_label, phrase_for
+from merge.sft_base import Example, SftContext, Window, register_task
+from merge.speech_attrs import speech_attributes
+from merge.text import capitalize, fmt_span, fmt_time, join_and
+
+CAPTION_PROMPT = "Describe this audio in detail, in time order, giving the time span of every event."
+TIMELINE_PROMPT = "List every event in this audio with its start and end time in seconds, one per line."
+ASR_PROMPT = "Transcribe the speech in this audio with timestamps."
+DIARIZED_PROMPT = "Transcribe the conversation, labelling each speaker [S01], [S02], ... in order of appearance."
+MUSIC_PROMPTS = {
+    "tempo": "What is the tempo of this music?",
+    "key": "What key is this music in?",
+    "instruments": "Which instruments can be heard in this music?",
+    "caption": "Describe this music.",
+}
+SENTENCE_END = (".", "?", "!")
+
+
+def _ex(w: Window, prompt: str, response: str, events: list[Event] | tuple[Event, ...]) -> Example:
+    return Example(prompt, response, w.start_s, w.end_s, tuple(e.key for e in events) or ("recording",))
+
+
+def _speech(w: Window) -> list[Event]:
+    return [e for e in w.events if e.branch == "speech"]
+
+
+@register_task("captioning")
+def captioning(ctx: SftContext) -> list[Example]:
+    out = []
+    for w in ctx.windows:
+        if w.whole and not w.relabelled:
+            text = ctx.caption.caption
+        else:
+            text = build_template(list(w.events), w.end_s - w.start_s, ctx.cfg.time_decimals).caption
+        out.append(_ex(w, CAPTION_PROMPT, text, w.events))
+    return out
+
+
+@register_task("timeline")
+def timeline(ctx: SftContext) -> list[Example]:
+    d = ctx.cfg.time_decimals
+    return [
+        _ex(w, TIMELINE_PROMPT, build_template(list(w.events), None, d).timeline_text, w.events)
+        for w in ctx.windows
+        if w.events
+    ]
+
+
+def asr_pieces(e: Event) -> list[tuple[float, float, str]]:
+    """Sentences of a speech event with their times (from its words), or the whole event."""
+    if not e.words:
+        return [(e.start_s, e.end_s, " ".join(e.text.split()))] if e.text.strip() else []
+    pieces, current = [], []
+    for word in e.words:
+        current.append(word)
+        if word.word.strip().endswith(SENTENCE_END):
+            pieces.append(current)
+            current = []
+    if current:
+        pieces.append(current)
+    return [(p[0].start_s, p[-1].end_s, join_words(p)) for p in pieces if join_words(p)]
+
+
+@register_task("timestamped_asr")
+def timestamped_asr(ctx: SftContext) -> list[Example]:
+    d = ctx.cfg.time_decimals
+    out = []
+    for w in ctx.windows:
+        speech = [e for e in _speech(w) if e.text.strip()]
+        pieces = sorted(p for e in speech for p in asr_pieces(e))
+        if pieces:
+            text = "".join(f"[{fmt_time(s, d)}]{t}[{fmt_time(e, d)}]" for s, e, t in pieces)
+            out.append(_ex(w, ASR_PROMPT, text, speech))
+    return out
+
+
+@register_task("diarized_asr")
+def diarized_asr(ctx: SftContext) -> list[Example]:
+    out = []
+    for w in ctx.windows:
+        speech = [e for e in _speech(w) if e.text.strip()]
+        if not speech or any(not e.speaker for e in speech):
+            continue
+        lines: list[list[str]] = []
+        for e in sorted(speech, key=lambda e: (e.start_s, e.end_s)):
+            if lines and lines[-1][0] == e.speaker:
+                lines[-1].append(" ".join(e.text.split()))
+            else:
+                lines.append([e.speaker, " ".join(e.text.split())])
+        text = "\n".join(f"[{line[0]}] {' '.join(line[1:])}" for line in lines)
+        out.append(_ex(w, DIARIZED_PROMPT, text, speech))
+    return out
+
+
+def _groups(w: Window) -> dict[str, tuple[str, list[Event]]]:
+    """Question subject -> (when-question, its events): each sound class, each speaker, music."""
+    groups: dict[str, tuple[str, list[Event]]] = {}
+    for e in w.events:
+        if e.branch == "sound":
+            gid, question = f"sound:{normalize_label(e.label)}", phrase_for(e.label).when_question()
+        elif e.branch == "speech" and e.speaker:
+            gid, question = f"speech:{e.speaker}", f"When does {e.speaker} speak?"
+        elif e.branch == "music":
+            gid, question = "music", "When does music play?"
+        else:
+            continue
+        groups.setdefault(gid, (question, []))[1].append(e)
+    return groups
+
+
+@register_task("time_qa")
+def time_qa(ctx: SftContext) -> list[Example]:
+    d = ctx.cfg.time_decimals
+    out = []
+    for w in ctx.windows:
+        for question, events in _groups(w).values():
+            answer = "\n".join(fmt_span(e.start_s, e.end_s, d) for e in events)
+            out.append(_ex(w, question, answer, events))
+    return out
+
+
+@register_task("event_counting")
+def event_counting(ctx: SftContext) -> list[Example]:
+    out = []
+    for w in ctx.windows:
+        by_label: dict[str, list[Event]] = defaultdict(list)
+        for e in w.events:
+            if e.branch == "sound":
+                by_label[normalize_label(e.label)].append(e)
+        for label, events in by_label.items():
+            out.append(_ex(w, phrase_for(label).count_question(), str(len(events)), events))
+    return out
+
+
+@register_task("speech_attribute_qa")
+def speech_attribute_qa(ctx: SftContext) -> list[Example]:
+    """One question per measured attribute of a single-speaker speech row; null attributes are skipped."""
+    split_rows = {e.source_segment_id for e in ctx.events if e.split_turn}
+    out = []
+    for row in ctx.outputs.speech:
+        if row.segment_id in split_rows or len(set(row.speakers)) > 1:
+            continue  # the row's attributes may belong to only one of its speakers
+        for attr in speech_attributes(row):
+            out.append(Example(attr.question, attr.answer, row.start_s, row.end_s, (row.segment_id,)))
+    return out
+
+
+@register_task("music_qa")
+def music_qa(ctx: SftContext) -> list[Example]:
+    out = []
+    for row in ctx.outputs.music:
+        answers = {}
+        if row.tempo_bpm:
+            answers["tempo"] = f"About {row.tempo_bpm:.0f} BPM."
+        if row.key:
+            answers["key"] = " ".join(p for p in (row.key, row.mode) if p) + "."
+        names = instruments([t.label.replace("_", " ") for t in sorted(row.tags, key=lambda t: -t.score)])
+        if names:
+            answers["instruments"] = capitalize(join_and(list(dict.fromkeys(names)))) + "."
+        if row.caption.strip():
+            answers["caption"] = " ".join(row.caption.split())
+        for kind, answer in answers.items():
+            out.append(Example(MUSIC_PROMPTS[kind], answer, row.start_s, row.end_s, (row.segment_id,)))
+    return out

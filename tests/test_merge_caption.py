@@ -1,0 +1,131 @@
+"""Template caption on hand-built branch outputs: every event once with its span, overlaps, subsets, silence."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+
+from merge.caption import NO_EVENTS
+from merge.events import collect_events
+from merge.merger import merge_recordings
+from merge.outputs import RecordingOutputs
+from merge.testing import example_outputs
+from pipeline.config import MergeConfig
+from schemas.recordings import RecordingRow
+
+CFG = MergeConfig()
+SPAN = re.compile(r"(\d+\.\d{2}) - (\d+\.\d{2})")
+
+
+def _caption(out: RecordingOutputs):
+    [(cap, sft)] = merge_recordings([out], CFG)
+    return cap
+
+
+def _all_events(out: RecordingOutputs) -> list[tuple[str, float, float]]:
+    """(kind, start, end) of every event in the rows, read straight from the rows (not from merge code)."""
+    spans = []
+    for row in out.speech:
+        turns = {w.speaker for w in row.words}
+        if len(turns) > 1:  # a speaker change inside the row: one event per turn, from its words
+            runs: list[list] = []
+            for w in row.words:
+                if runs and runs[-1][0] == w.speaker:
+                    runs[-1][2] = w.end_s
+                else:
+                    runs.append([w.speaker, w.start_s, w.end_s])
+            runs[0][1], runs[-1][2] = row.start_s, row.end_s
+            spans += [("speech", s, e) for _, s, e in runs]
+        else:
+            spans.append(("speech", row.start_s, row.end_s))
+    spans += [("music", r.start_s, r.end_s) for r in out.music]
+    spans += [("sound", ev.start_s, ev.end_s) for r in out.sound for ev in r.events]
+    return spans
+
+
+def test_every_event_appears_once_with_its_span():
+    out = example_outputs()
+    cap = _caption(out)
+    expected = _all_events(out)
+    assert cap.num_events == len(expected) == 7
+    stated = [(float(a), float(b)) for a, b in SPAN.findall(cap.caption)]
+    assert sorted(stated) == sorted((round(s, 2), round(e, 2)) for _, s, e in expected)
+    lines = cap.timeline_text.splitlines()
+    assert len(lines) == len(expected)
+    assert [(float(a), float(b)) for a, b in (SPAN.match(line).groups() for line in lines)] == sorted(stated)
+    assert cap.faithful and cap.faithfulness_issues == []
+
+
+def test_caption_is_time_ordered_and_readable():
+    cap = _caption(example_outputs())
+    starts = [float(a) for a, _ in SPAN.findall(cap.caption)]
+    assert starts == sorted(starts)
+    text = cap.caption
+    # speaker labels + text from the words/speaker columns, music details, sounds as phrases
+    assert 'S01 says "Good morning everyone. Let\'s start with the budget." (7.00 - 10.40)' in text
+    assert 'S02 says "Sure, I have the numbers." (10.90 - 12.60)' in text
+    assert "with piano and drums at about 96 BPM in D major" in text
+    assert "While S02 speaks, a phone rings (15.10 - 16.40)" in text
+    assert "a phone rings again (16.90 - 18.20)" in text
+    assert "A door slams (22.35 - 23.10)." in text
+    assert "Telephone_bell" not in text and "{" not in text and "label" not in text  # not a field dump
+
+
+def test_timeline_links_back_to_rows_and_model_ids():
+    out = example_outputs()
+    cap = _caption(out)
+    row_ids = {r.segment_id for r in [*out.speech, *out.music, *out.sound]}
+    assert {ev.source_segment_id for ev in cap.timeline} <= row_ids
+    assert [ev.branch for ev in cap.timeline].count("sound") == 3
+    assert cap.model_ids == ["musicnn-msd", "openai/whisper-base", "yamnet"]
+    # each statement is linked to the segment it came from
+    door = next(lk for lk in cap.links if "door" in lk.statement)
+    assert door.segment_ids == [out.sound[1].segment_id]
+    assert door.event_keys == [f"{out.sound[1].segment_id}#e0"]
+
+
+def _subset(out: RecordingOutputs, **keep) -> RecordingOutputs:
+    empty = {"speech": [], "music": [], "sound": []}
+    return dataclasses.replace(out, **{k: (getattr(out, k) if keep.get(k) else v) for k, v in empty.items()})
+
+
+def test_any_subset_of_branches():
+    out = example_outputs()
+    for keep in ({"speech": 1}, {"music": 1}, {"sound": 1}, {"speech": 1, "sound": 1}):
+        sub = _subset(out, **keep)
+        cap = _caption(sub)
+        assert cap.num_events == len(_all_events(sub)) > 0
+        assert len(SPAN.findall(cap.caption)) == cap.num_events
+        assert cap.faithful, (keep, cap.faithfulness_issues)
+        assert set(cap.model_ids) == {r.model_id for k in keep for r in getattr(sub, k)}
+    speech_only = _caption(_subset(out, speech=1)).caption
+    assert "music" not in speech_only.lower() and "phone" not in speech_only
+
+
+def test_silent_recording_says_no_events():
+    rec = RecordingRow("silence_5s", "file:///silence.wav", "ok", duration_s=5.0)
+    cap = _caption(RecordingOutputs(rec, [], [], [], []))
+    assert cap.num_events == 0 and cap.timeline == [] and cap.timeline_text == ""
+    assert cap.caption.startswith(NO_EVENTS) and "(0.00 - 5.00)" in cap.caption
+    assert cap.faithful and cap.model_ids == []
+
+
+def test_unknown_label_stays_readable_and_speaker_unknown():
+    out = example_outputs()
+    sound = [dataclasses.replace(out.sound[1], events=[dataclasses.replace(out.sound[1].events[0], label="Zither")])]
+    speech = [dataclasses.replace(out.speech[1], speaker=None, speakers=[], words=[])]
+    cap = _caption(dataclasses.replace(out, sound=sound, speech=speech, music=[]))
+    assert "A zither sound occurs (22.35 - 23.10)." in cap.caption
+    assert 'Someone says "Revenue grew by twelve percent this quarter." (13.20 - 21.90).' in cap.caption
+    assert cap.faithful, cap.faithfulness_issues
+
+
+def test_deterministic_and_fast():
+    batch = [example_outputs(f"rec{i:03d}") for i in range(200)]
+    t0 = time.perf_counter()
+    first = merge_recordings(batch, CFG)
+    elapsed = time.perf_counter() - t0
+    assert [c for c, _ in first] == [c for c, _ in merge_recordings(batch, CFG)]
+    assert elapsed < 5.0, f"template merge of 200 recordings took {elapsed:.2f} s"
+    assert len(collect_events(batch[0], CFG.max_music_tags, CFG.min_tag_score)) == 7
