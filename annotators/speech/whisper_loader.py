@@ -213,3 +213,18 @@ def _state_dict(v: dict, dims) -> dict[str, np.ndarray]:
         _block(out, f"decoder.blocks.{i}", v, f"decoder/layer_{i}", cross=True)
     _norm(out, "decoder.ln", v, "decoder/layer_norm")
     return out
+
+
+def model_version(source: str) -> str | None:
+    """Version string of the weights: the package version(s) for pkg: sources, whisper's for size names."""
+    from importlib import metadata
+
+    try:
+        if source.startswith(PKG_PREFIX) and source[len(PKG_PREFIX) :] in PACKAGED:
+            names = PACKAGED[source[len(PKG_PREFIX) :]].pip_names
+            return ",".join(f"{n}=={metadata.version(n)}" for n in names)
+        if not Path(source).exists():
+            return f"openai-whisper=={metadata.version('openai-whisper')}"
+    except metadata.PackageNotFoundError:
+        return None
+    return None
