@@ -1,0 +1,102 @@
+"""Acoustic change evidence from librosa: log-mel spectral flux (onset strength), its peaks, band levels.
+
+Used to place boundaries precisely where the class profile (0.96 s patches) only says "around here":
+music starts/stops and sound-event onsets are flux peaks; offsets are the steepest level drops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AcousticParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hop_s: float = Field(0.02, gt=0, description="frame hop of every acoustic measure")
+    n_fft: int = Field(1024, ge=256)
+    n_mels: int = Field(64, ge=8)
+    peak_window_s: float = Field(0.1, gt=0, description="an onset peak is the maximum within this either side")
+    peak_delta: float = Field(1.0, ge=0, description="peak height above the local mean, in std of the envelope")
+    peak_mean_s: float = Field(0.5, gt=0, description="the local mean is taken over this either side")
+    band_edges_hz: tuple[float, ...] = (0.0, 300.0, 1000.0, 3000.0, 5000.0, 8000.0)
+
+
+@dataclass(frozen=True)
+class AcousticEvidence:
+    hop_s: float
+    onset: np.ndarray  # [T] log-mel spectral flux (librosa onset strength)
+    peaks_s: np.ndarray  # onset peak times
+    bands_db: np.ndarray  # [T, B] band levels, dB
+    band_edges_hz: tuple[float, ...]
+
+    def times(self) -> np.ndarray:
+        return np.arange(len(self.onset)) * self.hop_s
+
+
+def acoustic_evidence(samples: np.ndarray, sample_rate: int, params: AcousticParams | None = None) -> AcousticEvidence:
+    import librosa
+
+    p = params or AcousticParams()
+    hop = max(1, round(p.hop_s * sample_rate))
+    x = np.asarray(samples, dtype=np.float32)
+    if len(x) < p.n_fft:
+        x = np.pad(x, (0, p.n_fft - len(x)))
+    power = np.abs(librosa.stft(x, n_fft=p.n_fft, hop_length=hop)) ** 2
+    mel = librosa.feature.melspectrogram(S=power, sr=sample_rate, n_mels=p.n_mels)
+    onset = librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=sample_rate, hop_length=hop)
+    freqs = librosa.fft_frequencies(sr=sample_rate, n_fft=p.n_fft)
+    bands = np.stack(
+        [10 * np.log10(power[(freqs >= lo) & (freqs < hi)].sum(axis=0) + 1e-10) for lo, hi in zip(p.band_edges_hz[:-1], p.band_edges_hz[1:])],
+        axis=1,
+    )
+    hop_s = hop / sample_rate
+    return AcousticEvidence(hop_s, onset.astype(np.float32), _peaks(onset, hop_s, p), bands.astype(np.float32), p.band_edges_hz)
+
+
+def _peaks(onset: np.ndarray, hop_s: float, p: AcousticParams) -> np.ndarray:
+    import librosa
+
+    if len(onset) < 3:
+        return np.zeros(0)
+    w, m = max(1, round(p.peak_window_s / hop_s)), max(1, round(p.peak_mean_s / hop_s))
+    idx = librosa.util.peak_pick(onset, pre_max=w, post_max=w, pre_avg=m, post_avg=m, delta=float(np.std(onset)) * p.peak_delta, wait=w)
+    return idx * hop_s
+
+
+def strongest_onset(ev: AcousticEvidence, around_s: float, radius_s: float) -> float | None:
+    """Time of the highest onset peak within `radius_s` of `around_s`, if any."""
+    near = ev.peaks_s[np.abs(ev.peaks_s - around_s) <= radius_s]
+    if len(near) == 0:
+        return None
+    idx = np.round(near / ev.hop_s).astype(int).clip(0, len(ev.onset) - 1)
+    return float(near[np.argmax(ev.onset[idx])])
+
+
+class ActivityRule(BaseModel):
+    """A frame is active when a band rises clearly above its own noise floor (per band, so a quiet
+    narrow-band sound such as a bell's tail still counts) or the whole spectrum does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    bands: tuple[int, ...] = Field((1, 2, 3, 4), description="band indexes used (band 0, < 300 Hz, is too noisy)")
+    floor_percentile: float = Field(10.0, gt=0, lt=50, description="a band's noise floor")
+    margin_db: float = Field(4.0, ge=0, description="least rise above a band's floor")
+    spread_factor: float = Field(2.0, ge=0, description="margin grows with the floor's own spread (p_floor - p1)")
+    full_margin_db: float = Field(10.0, ge=0, description="rise of the whole spectrum above its floor")
+    min_level_db: float = Field(-25.0, description="never active below this band level (about -70 dBFS)")
+
+
+def band_activity(ev: AcousticEvidence, rule: ActivityRule) -> np.ndarray:
+    if len(ev.onset) == 0:
+        return np.zeros(0, dtype=bool)
+    cols = [b for b in rule.bands if b < ev.bands_db.shape[1]]
+    bands = ev.bands_db[:, cols]
+    floor = np.percentile(bands, rule.floor_percentile, axis=0)
+    spread = floor - np.percentile(bands, 1.0, axis=0)
+    threshold = np.maximum(floor + np.maximum(rule.margin_db, rule.spread_factor * spread), rule.min_level_db)
+    full = 10 * np.log10(np.sum(10 ** (ev.bands_db / 10), axis=1))
+    full_threshold = max(np.percentile(full, rule.floor_percentile) + rule.full_margin_db, rule.min_level_db)
+    return (bands > threshold).any(axis=1) | (full > full_threshold)
