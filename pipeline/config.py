@@ -107,6 +107,9 @@ class RuntimeConfig(_Strict):
     max_in_flight: int = Field(8, ge=1, description="recordings decoded and waiting at once (bounds memory)")
     prepare_cpus: float = Field(1.0, gt=0, description="CPUs for each decode + segment task")
     segment_retries: int = Field(1, ge=0)
+    recording_timeout_s: float = Field(
+        1800, gt=0, description="a recording whose decode + segment runs longer is cancelled and recorded as an error"
+    )
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
 

@@ -21,6 +21,7 @@ from schemas.errors import ErrorRow
 log = logging.getLogger(__name__)
 
 WAIT_TIMEOUT_S = 1.0  # how often the driver wakes to check recording time limits
+SLOT_EPS = 1e-6  # float CPU shares (0.25 + 0.25 + ...) must not lose a slot to rounding
 
 
 @dataclass
@@ -101,6 +102,10 @@ class _Loop:
         self.queue = deque((sid, it) for sid, its in todo for it in its)
         self.futures: dict = {}
         self.in_window = 0
+        # Prepare tasks are submitted only into free slots, so a task's age is its running time (the
+        # recording time limit must not count time spent queued behind other recordings).
+        self.prepare_started: dict = {}  # metadata ref -> time.monotonic() at submission
+        self.prepare_slots = _prepare_slots(ray.cluster_resources(), placement, self.cfg)
         self.branches = self.cfg.enabled_branches()
         self.pending = {b: deque() for b in self.branches}
         self.idle = {b: deque() for b in self.branches}
@@ -127,6 +132,7 @@ class _Loop:
         while self.queue or self.futures or any(self.pending.values()):
             self._submit_prepares()
             self._dispatch_batches()
+            self._expire_prepares()
             if not self.futures:
                 continue
             ready, _ = self.ray.wait(list(self.futures), num_returns=1, timeout=WAIT_TIMEOUT_S)
@@ -136,14 +142,28 @@ class _Loop:
 
     def _submit_prepares(self) -> None:
         rt = self.cfg.runtime
-        while self.queue and self.in_window < rt.max_in_flight:
+        while self.queue and self.in_window < rt.max_in_flight and len(self.prepare_started) < self.prepare_slots:
             sid, item = self.queue.popleft()
             meta, audio = self.prepare.remote(item, self.cfg.audio, self.cfg.segmentation, self.placement.prepare_cpus, "cpu")
             self.futures[meta] = ("prepare", sid, item, audio)
+            self.prepare_started[meta] = time.monotonic()
             self.in_window += 1
 
     def _preparing(self) -> bool:
-        return any(v[0] == "prepare" for v in self.futures.values())
+        return bool(self.prepare_started)
+
+    def _expire_prepares(self) -> None:
+        """End prepare tasks running longer than runtime.recording_timeout_s (a stuck decoder or segmenter)."""
+        limit = self.cfg.runtime.recording_timeout_s
+        now = time.monotonic()
+        for ref, started in list(self.prepare_started.items()):
+            if now - started <= limit or self.ray.wait([ref], timeout=0)[0]:  # a finished one takes the normal path
+                continue
+            self.ray.cancel(ref, force=True)
+            del self.prepare_started[ref]
+            _, sid, item, audio = self.futures.pop(ref)
+            log.warning("%s: not decoded and segmented within %g s; cancelled", item.uri, limit)
+            self._add_prepared(sid, item, audio, _timeout_failure(item, limit))
 
     def _dispatch_batches(self) -> None:
         preparing = self._preparing()
@@ -159,10 +179,14 @@ class _Loop:
 
     # ---- completions ----------------------------------------------------------------------------------
     def _on_prepare(self, ref, sid: str, item: InputItem, audio_ref) -> None:
+        del self.prepare_started[ref]
         try:
             prepared: PreparedRecording = self.ray.get(ref)
         except Exception as e:  # the task itself died (worker killed, OOM) after its retries
             prepared = _system_failure(item, "prepare", e)
+        self._add_prepared(sid, item, audio_ref, prepared)
+
+    def _add_prepared(self, sid: str, item: InputItem, audio_ref, prepared: PreparedRecording) -> None:
         shard = self.shards[sid]
         state = RecordingState(prepared, AudioRef(item.recording_id, audio_ref), 0, {b: [] for b in self.branches})
         shard.recordings[item.recording_id] = state
@@ -274,6 +298,22 @@ def _system_failure(item: InputItem, stage: str, exc: BaseException) -> Prepared
     err = ErrorRow(item.recording_id, item.uri, stage, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else repr(exc))
     rec = RecordingRow(recording_id=item.recording_id, uri=item.uri, status="error", error=f"{stage}: {err.message}")
     return PreparedRecording(item, rec, errors=[err])
+
+
+def _timeout_failure(item: InputItem, limit_s: float) -> PreparedRecording:
+    from schemas.recordings import RecordingRow
+
+    msg = f"decode + segment did not finish within runtime.recording_timeout_s={limit_s:g} s; task cancelled"
+    err = ErrorRow(item.recording_id, item.uri, "prepare", "Timeout", msg)
+    rec = RecordingRow(recording_id=item.recording_id, uri=item.uri, status="error", error=f"prepare: {msg}")
+    return PreparedRecording(item, rec, errors=[err])
+
+
+def _prepare_slots(resources: dict, placement: Placement, cfg: PipelineConfig) -> int:
+    """How many prepare tasks can run at once beside the branch actors (at least one)."""
+    actors = sum(placement.actor_cpus[n] * b.num_actors for n, b in cfg.enabled_branches().items())
+    free = float(resources.get("CPU", 1.0)) - actors
+    return max(1, int(free / placement.prepare_cpus + SLOT_EPS))
 
 
 def _item_error(w: WorkItem, stage: str, exc: BaseException) -> ErrorRow:
