@@ -315,26 +315,24 @@ def _decode_soundfile(path: Path, size: int, container: str, out_rate: int, limi
         if frames / src_rate > limits.max_duration_s:
             raise DecodeError(f"audio is {frames / src_rate:.0f} s, over max_duration_s={limits.max_duration_s:g}")
         sink = _Sink(src_rate, out_rate, frames, limits)
-        warnings = _read_blocks(fh, sink, channels)
+        _read_blocks(fh, sink, channels)
         codec = _sf_codec(container, fh.subtype)
     samples = sink.finish()
-    warnings += _wav_warnings(layout, sink.frames_in)
+    warnings = _wav_warnings(layout, sink.frames_in)
     if sink.frames_in == 0:
         warnings.append("no audio samples (0 frames): returned empty audio")
     return DecodedAudio(samples, out_rate, src_rate, channels, codec, container, size, tuple(warnings))
 
 
-def _read_blocks(fh, sink: _Sink, channels: int) -> list[str]:
+def _read_blocks(fh, sink: _Sink, channels: int) -> None:
     buf = np.empty((BLOCK_FRAMES, channels), dtype=np.float32)
     while True:
         try:
             block = fh.read(BLOCK_FRAMES, dtype="float32", always_2d=True, out=buf)
-        except RuntimeError as err:  # corrupt data mid-stream: keep what decoded
-            if sink.frames_in == 0:
-                raise DecodeError(f"undecodable audio data: {err}") from err
-            return [f"decoding stopped at {sink.frames_in / sink.src_rate:.2f} s: {err}"]
+        except RuntimeError as err:  # corrupt or cut data: libsndfile drops the whole block, ffmpeg keeps more
+            raise _SoundfileRefused(f"libsndfile stopped at {sink.frames_in / sink.src_rate:.2f} s: {err}") from err
         if len(block) == 0:
-            return []
+            return
         sink.add(block)
 
 
@@ -485,8 +483,10 @@ def _local_file(uri: str) -> Iterator[Path]:
                 shutil.copyfileobj(src, tmp, length=1 << 22)
         except FileNotFoundError as err:
             raise DecodeError(f"file not found: {uri}") from err
-        except ImportError as err:  # fsspec names the missing backend (s3fs, gcsfs, ...)
+        except (ImportError, ValueError) as err:  # fsspec names the missing backend (s3fs, gcsfs, ...)
             raise DecodeError(f"cannot read {scheme}:// URIs: {err}") from err
+        except OSError as err:
+            raise DecodeError(f"cannot read {uri}: {err}") from err
         tmp.flush()
         yield Path(tmp.name)
 
