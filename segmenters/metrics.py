@@ -20,7 +20,7 @@ import numpy as np
 
 from schemas.common import BRANCHES
 
-DEDUPE_S = 0.1
+DEDUPE_S = 0.02  # touching segments (equal up to rounding) share one boundary
 LENGTH_CUT_REASONS = frozenset({"pause", "quiet_point"})  # reasons of cuts made only for max_s
 FRAME_S = 0.01  # routing is scored on 10 ms frames
 TOLERANCES_S = (0.5, 0.2)
