@@ -69,7 +69,7 @@ AMBIENCE: frozenset[str] = frozenset({
 GENERIC: frozenset[str] = frozenset({
     "Animal", "Domestic animals, pets", "Livestock, farm animals, working animals", "Wild animals", "Fowl",
     "Vehicle", "Motor vehicle (road)", "Aircraft", "Rail transport", "Boat, Water vehicle", "Engine",
-    "Mechanisms", "Tools", "Liquid", "Glass", "Wood", "Domestic sounds, home sounds", "Alarm", "Human sounds",
+    "Mechanisms", "Tools", "Liquid", "Glass", "Wood", "Alarm",
     "Hands", "Water", "Canidae, dogs, wolves", "Rodents, rats, mice", "Insect", "Bird", "Explosion",
 })
 # Classes naming one source: overlapping detections of a family are one event.
@@ -111,7 +111,7 @@ FAMILIES: tuple[frozenset[str], ...] = tuple(frozenset(f) for f in (
     {"Gunshot, gunfire", "Machine gun", "Fusillade", "Artillery fire", "Cap gun", "Explosion", "Boom"},
     {"Fireworks", "Firecracker", "Burst, pop"},
     {"Typing", "Typewriter", "Computer keyboard"},
-    {"Kettle whistle", "Whistle", "Steam whistle", "Steam"},
+    {"Whistle", "Steam whistle", "Steam"},
     {"Bell", "Church bell", "Jingle bell", "Bicycle bell", "Chime", "Wind chime", "Change ringing (campanology)"},
     {"Vacuum cleaner", "Hair dryer", "Blender", "Electric shaver, electric razor", "Mechanical fan"},
     {"Tools", "Power tool", "Drill", "Hammer", "Jackhammer", "Sawing", "Sanding", "Chainsaw"},
@@ -168,9 +168,14 @@ def sound_event_indices(class_names: Sequence[str]) -> list[int]:
     return [i for i, name in enumerate(class_names) if name not in excluded]
 
 
-def family_of(name: str) -> frozenset[str]:
-    """The family a class belongs to (the first listed), or a family of its own."""
+def relatives(name: str) -> frozenset[str]:
+    """Every class that shares a family with `name` (itself included)."""
+    out = {name}
     for family in FAMILIES:
         if name in family:
-            return family
-    return frozenset({name})
+            out |= family
+    return frozenset(out)
+
+
+def same_source(a: str, b: str) -> bool:
+    return b in relatives(a)

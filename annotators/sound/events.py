@@ -1,0 +1,133 @@
+"""One segment's audio + tagger scores -> SoundEvents in recording time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from annotators.audioset import labels as L
+from annotators.sound.detect import DetectConfig, GridEvent, alternatives, class_spans, event_label, fold_spans
+from annotators.sound.refine import Envelope, RefineConfig, Spectrum, band_spectrum, count_bursts, refine_span, rms_dbfs
+from schemas.common import LabelScore
+from schemas.sound import SoundEvent
+
+REFINE_SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    detect: DetectConfig = DetectConfig()
+    refine: RefineConfig = RefineConfig()
+    refine_times: bool = True
+    min_event_s: float = 0.05
+    background_min_s: float = 8.0  # an event this long ...
+    background_coverage: float = 0.8  # ... covering this much of its segment is a background bed
+    max_length_ratio: float = 3.0  # after refinement, fold events of comparable length, related ones, ...
+    strong_inner_score: float = 0.5  # ... and short ones inside a stronger event unless they score this much
+
+
+@dataclass(frozen=True)
+class Grid:
+    starts_s: np.ndarray  # patch starts, segment time
+    patch_s: float
+    hop_s: float
+
+
+@dataclass
+class Timed:
+    """A grid event with its times in segment seconds, before it becomes a SoundEvent."""
+
+    grid: GridEvent
+    start: float
+    end: float
+    envelope: Envelope | None
+    folded: list[GridEvent] = field(default_factory=list)
+
+
+def coarse_times(ev: GridEvent, grid: Grid) -> tuple[float, float]:
+    """Best guess from the grid alone: the event is somewhere in its first and last patches; the
+    neighbours that stayed silent say it probably starts late in the first and ends early in the last."""
+    trim = max(0.0, grid.patch_s - grid.hop_s) / 2
+    start = float(grid.starts_s[ev.first]) + trim
+    end = float(grid.starts_s[ev.last]) + grid.patch_s - trim
+    return start, max(end, start + grid.hop_s)
+
+
+def _timed(ev: GridEvent, grid: Grid, spec: Spectrum | None, duration: float, cfg: EventConfig) -> Timed:
+    start, end = coarse_times(ev, grid)
+    env = None
+    if spec is not None:
+        span = (float(grid.starts_s[ev.first]), float(grid.starts_s[ev.last]) + grid.patch_s)
+        refined = refine_span(spec, span[0], span[1], 0.0, duration, cfg.refine)
+        if refined is not None:
+            start, end, env = refined
+    return Timed(ev, max(0.0, start), min(duration, end), env)
+
+
+def _related(a: Timed, b: Timed, names: Sequence[str]) -> bool:
+    return any(L.same_source(names[x.cls], names[y.cls]) for x in a.grid.spans for y in b.grid.spans)
+
+
+def fold_refined(events: list[Timed], names: Sequence[str], cfg: EventConfig) -> list[Timed]:
+    """Detections that refine onto the same stretch of audio are one source: keep the strongest."""
+    kept: list[Timed] = []
+    for ev in sorted(events, key=lambda e: -e.grid.peak):
+        length = ev.end - ev.start
+        host = None
+        for k in kept:
+            inter = min(ev.end, k.end) - max(ev.start, k.start)
+            comparable = max(length, k.end - k.start) <= cfg.max_length_ratio * max(1e-6, min(length, k.end - k.start))
+            weak = ev.grid.peak < cfg.strong_inner_score
+            if inter >= cfg.detect.fold_overlap * length and (comparable or weak or _related(ev, k, names)):
+                host = k
+                break
+        if host is None:
+            kept.append(ev)
+        else:
+            host.folded.append(ev.grid)
+    return sorted(kept, key=lambda e: e.start)
+
+
+def _merged(t: Timed) -> GridEvent:
+    return GridEvent([s for g in [t.grid, *t.folded] for s in g.spans])
+
+
+@dataclass(frozen=True)
+class TaggerOutput:
+    scores: np.ndarray  # [T, C]
+    candidates: Sequence[int]
+    names: Sequence[str]
+
+
+def _to_sound_event(t: Timed, samples: np.ndarray, sample_rate: int, offset_s: float, duration: float,
+                    tags: TaggerOutput, cfg: EventConfig) -> SoundEvent:
+    ev = _merged(t)
+    label, score = event_label(ev, tags.names)
+    ranked = alternatives(ev, tags.scores, tags.candidates, tags.names, cfg.detect)
+    alts = [LabelScore(n, round(s, 4)) for n, s in ranked if n != label]
+    length = t.end - t.start
+    bed = length >= cfg.background_min_s and length >= cfg.background_coverage * duration
+    count = count_bursts(t.envelope, t.start, t.end, cfg.refine) if t.envelope is not None else 1
+    level = rms_dbfs(samples[int(t.start * sample_rate): int(t.end * sample_rate)])
+    return SoundEvent(label, offset_s + t.start, offset_s + t.end, round(score, 4), background=bed,
+                      loudness_dbfs=round(level, 2), count=count, alternatives=alts[: cfg.detect.max_alternatives])
+
+
+def build_events(samples: np.ndarray, sample_rate: int, offset_s: float, starts_s: np.ndarray, scores: np.ndarray,
+                 class_names: Sequence[str], candidates: Sequence[int], patch_s: float, hop_s: float,
+                 cfg: EventConfig) -> list[SoundEvent]:
+    """Events of one segment; `offset_s` (the segment's start) turns segment time into recording time."""
+    duration = samples.size / sample_rate
+    grid_events = fold_spans(class_spans(scores, candidates, cfg.detect), class_names, cfg.detect)
+    if not grid_events:
+        return []
+    use_spec = cfg.refine_times and sample_rate == REFINE_SAMPLE_RATE
+    spec = band_spectrum(samples, cfg.refine) if use_spec else None
+    grid = Grid(starts_s, patch_s, hop_s)
+    timed = [_timed(ev, grid, spec, duration, cfg) for ev in grid_events]
+    timed = [t for t in fold_refined(timed, class_names, cfg) if t.end - t.start >= cfg.min_event_s]
+    tags = TaggerOutput(scores, candidates, class_names)
+    out = [_to_sound_event(t, samples, sample_rate, offset_s, duration, tags, cfg) for t in timed]
+    return sorted(out, key=lambda e: (e.start_s, -e.score))
