@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import re
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -124,7 +123,7 @@ class ChatClient:
             if e.code in RETRY_STATUS or e.code >= 500:
                 raise _Retryable(f"HTTP {e.code}: {detail}", _retry_after(e.headers.get("Retry-After"))) from None
             raise LlmError(f"HTTP {e.code}: {detail}") from None
-        except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError, http.client.HTTPException) as e:
+        except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as e:
             raise _Retryable(f"{type(e).__name__}: {getattr(e, 'reason', e)}") from None
         return _reply_text(raw)
 

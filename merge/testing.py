@@ -7,6 +7,7 @@ MusicRow (tempo, instruments as tags), sound -> SoundRow with one event.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from merge.outputs import RecordingOutputs
@@ -21,7 +22,8 @@ TRUTH_MODEL = "corpus-truth"
 
 
 def outputs_from_truth(rec: dict[str, Any], uri: str | None = None) -> RecordingOutputs:
-    rid = rec["scene"]
+    """`rec`: a truth.jsonl line (or any dict with `file` and `events`; `duration` defaults to the last end)."""
+    rid = rec.get("scene") or Path(rec["file"]).stem
     speakers: dict[str, str] = {}
     segments, speech, music, sound = [], [], [], []
     for ev in rec["events"]:
@@ -37,7 +39,8 @@ def outputs_from_truth(rec: dict[str, Any], uri: str | None = None) -> Recording
         else:
             sound.append(SoundRow(rid, sid, start, end, TRUTH_MODEL, events=[SoundEvent(ev["label"], start, end, 1.0)]))
         segments.append(SegmentRow(rid, sid, start, end, [kind]))
-    recording = RecordingRow(rid, uri or rec["file"], "ok", duration_s=float(rec["duration"]),
+    duration = float(rec.get("duration") or max((e["end"] for e in rec["events"]), default=0.0))
+    recording = RecordingRow(rid, uri or rec["file"], "ok", duration_s=duration,
                              sample_rate=rec.get("sample_rate"), channels=rec.get("channels"),
                              num_segments=len(segments))
     return RecordingOutputs(recording, segments, speech, music, sound)
@@ -70,7 +73,8 @@ def example_outputs(recording_id: str = "meeting_01") -> RecordingOutputs:
     ]
     sound = [
         SoundRow(rid, sid(13.2, 21.9), 13.2, 21.9, "yamnet", events=[
-            SoundEvent("Telephone bell ringing", 15.1, 16.4, 0.71), SoundEvent("Telephone bell ringing", 16.9, 18.2, 0.66)]),
+            SoundEvent("Telephone bell ringing", 15.1, 16.4, 0.71),
+            SoundEvent("Telephone bell ringing", 16.9, 18.2, 0.66)]),
         SoundRow(rid, sid(22.3, 23.4), 22.3, 23.4, "yamnet", events=[SoundEvent("door_slam", 22.35, 23.1, 0.8)]),
         SoundRow(rid, sid(24.0, 26.0), 24.0, 26.0, "yamnet", events=[]),
     ]

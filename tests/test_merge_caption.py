@@ -129,3 +129,13 @@ def test_deterministic_and_fast():
     assert [c for c, _ in first] == [c for c, _ in merge_recordings(batch, CFG)]
     assert elapsed < 5.0, f"template merge of 200 recordings took {elapsed:.2f} s"
     assert len(collect_events(batch[0], CFG.max_music_tags, CFG.min_tag_score)) == 7
+
+
+def test_caption_rows_convert_to_the_captions_table():
+    import schemas
+
+    caps = [c for c, _ in merge_recordings([example_outputs(), example_outputs("b")], CFG)]
+    table = schemas.to_arrow("captions", caps)
+    rows = table.to_pylist()
+    assert rows[0]["links"][0]["segment_ids"] == caps[0].links[0].segment_ids
+    assert rows[1]["faithful"] is True and rows[1]["timeline"][0]["branch"] == "music"
