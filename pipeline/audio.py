@@ -32,7 +32,7 @@ DEFAULT_MAX_DURATION_S = 6 * 3600.0
 DEFAULT_TIMEOUT_S = 300.0
 
 BLOCK_FRAMES = 1 << 18  # frames per read: large enough to amortise calls, small enough to bound memory
-SNIFF_BYTES = 4096
+SNIFF_BYTES = 8192  # room for 3 of the largest MPEG frames (~1.7 KB) after leading junk
 SOXR_QUALITY = "HQ"
 # A WAV/RIFF size at or above this is a "not known yet" placeholder written by streaming recorders.
 STREAMING_SIZE_PLACEHOLDER = 0x7FFF0000
@@ -40,6 +40,7 @@ STREAMING_SIZE_PLACEHOLDER = 0x7FFF0000
 TRUNCATION_TOLERANCE_S = 0.1
 TRUNCATION_TOLERANCE_LOSSY_S = 0.5
 MAX_WAV_CHUNKS = 64
+MP3_CHAIN_AT_START, MP3_CHAIN_AFTER_JUNK = 2, 3  # chained frame headers needed to call bytes MP3
 FALLBACK_CAPACITY_S = 60.0  # initial output buffer when the length is unknown
 STDERR_KEEP_BYTES = 4096
 FFPROBE_TIMEOUT_S = 30.0
@@ -102,12 +103,24 @@ def _mpeg_frame_len(head: bytes, pos: int) -> int | None:
     return coeff * kbps * 1000 // rate + pad
 
 
-def _looks_like_mp3(head: bytes) -> bool:
-    """A frame header at 0 and a second one where the first says the next frame starts."""
-    n = _mpeg_frame_len(head, 0)
-    if n is None:
-        return False
-    return n + 4 > len(head) or _mpeg_frame_len(head, n) is not None
+def _mpeg_chain(head: bytes, pos: int, frames: int, whole_file: bool) -> bool:
+    """`frames` MPEG frame headers in a row from pos, each where the previous one says the next starts."""
+    for _ in range(frames):
+        if whole_file and pos > len(head) - 4:
+            return True  # a short file ends after a valid frame
+        n = _mpeg_frame_len(head, pos)
+        if n is None:
+            return False
+        pos += n
+    return True
+
+
+def _looks_like_mp3(head: bytes, whole_file: bool) -> bool:
+    """Two chained frames at byte 0, or (after junk/padding) three: random bytes almost never chain."""
+    if _mpeg_chain(head, 0, MP3_CHAIN_AT_START, whole_file):
+        return True
+    return any(_mpeg_chain(head, pos, MP3_CHAIN_AFTER_JUNK, whole_file)
+               for pos in range(1, len(head) - 4) if head[pos] == 0xFF)
 
 
 def _ogg_codec(head: bytes) -> str | None:
@@ -118,8 +131,9 @@ def _ogg_codec(head: bytes) -> str | None:
     return None
 
 
-def sniff(head: bytes) -> tuple[str | None, str | None]:
-    """(container, codec-if-known) from the first bytes of a file; (None, None) if not a known audio format."""
+def sniff(head: bytes, whole_file: bool = False) -> tuple[str | None, str | None]:
+    """(container, codec-if-known) from the first bytes of a file (whole_file: head is all of it);
+    (None, None) if not a known audio format."""
     if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
         return "wav", None
     if head[:4] == b"RF64" or head[:4] == b"BW64":
@@ -148,7 +162,7 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
         return "aac", "aac"
     if head[:3] == b"ID3" and len(head) >= 10 and head[3] in (2, 3, 4) and all(b < 0x80 for b in head[6:10]):
         return "mp3", None  # an ID3v2 tag: usually MP3, ffprobe names the real codec
-    if _looks_like_mp3(head):
+    if _looks_like_mp3(head, whole_file):
         return "mp3", "mp3"
     for magic, name in ((b"wvpk", "wavpack"), (b"MAC ", "ape"), (b"TTA1", "tta")):
         if head[:4] == magic:
@@ -518,7 +532,7 @@ def decode(
     """
     with _local_file(uri) as path:
         size, head = _open_checked(path)
-        container, codec = sniff(head)
+        container, codec = sniff(head, whole_file=size <= len(head))
         if container is None:
             raise DecodeError("not audio: no known container/codec found")
         limits = _Limits(max_duration_s, time.monotonic() + timeout_s, timeout_s)
@@ -536,7 +550,7 @@ def probe(uri: str) -> dict:
     """Header info without decoding: container, codec, sample_rate, channels, duration_s (None if unknown), bytes."""
     with _local_file(uri) as path:
         size, head = _open_checked(path)
-        container, codec = sniff(head)
+        container, codec = sniff(head, whole_file=size <= len(head))
         if container is None:
             raise DecodeError("not audio: no known container/codec found")
         if container in SOUNDFILE_CONTAINERS and (container != "ogg" or codec in SOUNDFILE_OGG_CODECS):
