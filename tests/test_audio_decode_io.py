@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from pipeline.audio import DecodeError, decode, probe
+from pipeline.audio import DecodeError, decode, probe, sniff
 
 SR = 16000
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg program")
@@ -150,3 +150,19 @@ def test_probe_reads_headers_only(bad):
     assert probe(str(bad / "hires_48k_24bit.wav"))["codec"] == "pcm_s24le"
     with pytest.raises(DecodeError, match="not audio"):
         probe(str(bad / "random_bytes.wav"))
+
+
+@needs_ffmpeg
+def test_mp3_without_id3_after_leading_zeros_is_sniffed(bad, tmp_path):
+    bare = tmp_path / "bare.mp3"  # no ID3 tag, no Xing header: the file starts with a frame
+    _ffmpeg("-i", str(bad / "s06_first30s.mp3"), "-c:a", "copy", "-id3v2_version", "0", "-write_xing", "0", str(bare))
+    padded = tmp_path / "padded.dat"
+    padded.write_bytes(bytes(700) + bare.read_bytes())
+    for path in (bare, padded):
+        audio = decode(str(path))
+        assert audio.container == "mp3" and audio.duration_s == pytest.approx(30.0, abs=0.15)
+
+
+def test_random_bytes_are_never_taken_for_audio():
+    rng = np.random.default_rng(7)
+    assert not any(sniff(rng.bytes(8192))[0] for _ in range(3000))
