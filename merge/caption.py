@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from merge.events import Event, overlapping_before
+from merge.events import Event, overlap_contexts
 from merge.labels import instruments, phrase_for
 from merge.text import capitalize, clean_quote, fmt_span, join_and
 from schemas.captions import TimelineEvent
@@ -77,11 +77,11 @@ def build_template(events: list[Event], duration_s: float | None, decimals: int)
         return TemplateCaption(text, "", [], [(text, [])])
     statements: list[tuple[str, list[str]]] = []
     seen_labels: set[str] = set()
-    for i, e in enumerate(events):
+    for e, context in zip(events, overlap_contexts(events), strict=True):
         repeated = e.branch == "sound" and e.label in seen_labels
         if e.branch == "sound":
             seen_labels.add(e.label)
-        statements.append((_sentence(e, overlapping_before(events, i), repeated, decimals), [e.key]))
+        statements.append((_sentence(e, context, repeated, decimals), [e.key]))
     timeline = [TimelineEvent(e.start_s, e.end_s, e.branch, describe(e), e.source_segment_id) for e in events]
     lines = [f"{fmt_span(e.start_s, e.end_s, decimals)}: {describe(e)}" for e in events]
     return TemplateCaption(" ".join(s for s, _ in statements), "\n".join(lines), timeline, statements)

@@ -127,7 +127,15 @@ def sound_events(row: SoundRow) -> list[Event]:
     ]
 
 
-def overlapping_before(events: list[Event], i: int, eps: float = 1e-6) -> list[Event]:
-    """Events ordered before events[i] that are still going on when it starts."""
-    e = events[i]
-    return [p for p in events[:i] if p.end_s > e.start_s + eps and p.start_s < e.end_s - eps]
+def overlap_contexts(events: list[Event], eps: float = 1e-6) -> list[list[Event]]:
+    """For each event of a time-ordered list, the earlier events still going on when it starts.
+
+    A sweep over start times: an event that has ended by one start has ended by every later one.
+    """
+    active: list[Event] = []
+    out = []
+    for e in events:
+        active = [p for p in active if p.end_s > e.start_s + eps]
+        out.append([p for p in active if p.start_s < e.end_s - eps])
+        active.append(e)
+    return out

@@ -10,6 +10,7 @@ Works on free text (an LLM rewrite) as well as on the template. A caption is fla
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -64,16 +65,34 @@ class _Statement:
     stems: set[str]  # of the whole statement, quotations included
 
 
+@dataclass(frozen=True)
+class _Edges:
+    """Events sorted by one edge (start or end), to find those near a stated time by bisection."""
+
+    times: list[float]
+    events: list[Event]
+
+    @classmethod
+    def of(cls, events: Sequence[Event], edge: str) -> _Edges:
+        pairs = sorted(((getattr(e, edge), i) for i, e in enumerate(events)))
+        return cls([t for t, _ in pairs], [events[i] for _, i in pairs])
+
+    def near(self, t: float, tol: float) -> list[Event]:
+        return self.events[bisect_left(self.times, t - tol) : bisect_right(self.times, t + tol)]
+
+
 @dataclass
 class _Support:
     events: Sequence[Event]
+    starts: _Edges
+    ends: _Edges
     duration_s: float | None
     cfg: MergeConfig
     stems: set[str]
     speakers: set[str]
     tempos: list[float]
     keys: set[str]
-    quotable: list[str]  # every transcript and music caption as " word word ... "
+    quotable: dict[str, list[str]]  # event key -> its transcript / music caption as " word word ... "
 
 
 def split_statements(text: str) -> list[str]:
@@ -114,7 +133,7 @@ def check_caption(
     for i, raw in enumerate(split_statements(text), start=1):
         st = _parse(i, raw)
         keys, spanned = _trace(st, support, issues)
-        _check_claims(st, support, issues)
+        _check_claims(st, support, keys, issues)
         if not keys and events and cfg.require_statement_links:
             issues.append(f'statement {i} is tied to no event: "{_short(raw)}"')
         for k in spanned:
@@ -140,9 +159,11 @@ def _support(events: Sequence[Event], duration_s: float | None, cfg: MergeConfig
         stems.update(MUSIC_WORDS if e.branch == "music" else SPEECH_WORDS if e.branch == "speech" else ())
     for term in extra:
         stems.update(stem_set(term))
-    quotable = [_token_line(t) for e in events for t in (e.text, e.caption) if t.strip()]
+    quotable = {e.key: [_token_line(t) for t in (e.text, e.caption) if t.strip()] for e in events}
     return _Support(
         events=events,
+        starts=_Edges.of(events, "start_s"),
+        ends=_Edges.of(events, "end_s"),
         duration_s=duration_s,
         cfg=cfg,
         stems=stems,
@@ -169,6 +190,8 @@ def _trace(st: _Statement, sp: _Support, issues: list[str]) -> tuple[list[str], 
     rest = _TEMPO.sub(_MASK, _SPAN.sub(_MASK, st.masked))
     for m in _SINGLE.finditer(rest):
         number, unit = m.group(1), m.group(2)
+        if unit and "".join(m.group(0).lower().split()) in sp.stems:
+            continue  # a word of the rows, such as the music tag "80s"
         if "." in number or unit:
             keys.extend(_trace_time(st, sp, float(number), issues))
     if not keys and _SPAN.search(st.masked) and _is_recording_span(st, sp):
@@ -181,7 +204,7 @@ def _near(a: float, b: float, sp: _Support) -> bool:
 
 
 def _trace_span(st: _Statement, sp: _Support, a: float, b: float, issues: list[str]) -> list[str]:
-    cands = [e for e in sp.events if _near(e.start_s, a, sp) and _near(e.end_s, b, sp)]
+    cands = [e for e in sp.starts.near(a, sp.cfg.time_tolerance_s) if _near(e.end_s, b, sp)]
     named = [e.key for e in cands if _mentioned(e, st, sp)]
     if cands and not named:
         issues.append(f"statement {st.index}: span {a:g} - {b:g} is {_desc(cands[0])}, which it does not name")
@@ -199,7 +222,8 @@ def _is_recording_span(st: _Statement, sp: _Support) -> bool:
 
 
 def _trace_time(st: _Statement, sp: _Support, t: float, issues: list[str]) -> list[str]:
-    cands = [e for e in sp.events if _near(e.start_s, t, sp) or _near(e.end_s, t, sp)]
+    tol = sp.cfg.time_tolerance_s
+    cands = list({e.key: e for e in [*sp.starts.near(t, tol), *sp.ends.near(t, tol)]}.values())
     if not cands and not (_near(t, 0.0, sp) or (sp.duration_s and _near(t, sp.duration_s, sp))):
         issues.append(f"statement {st.index}: time {t:g} is not the start or end of any event")
     return [e.key for e in cands if _mentioned(e, st, sp)]
@@ -223,7 +247,7 @@ def _overlap(needed: set[str], have: set[str]) -> float:
     return len(needed & have) / len(needed) if needed else 1.0
 
 
-def _check_claims(st: _Statement, sp: _Support, issues: list[str]) -> None:
+def _check_claims(st: _Statement, sp: _Support, keys: list[str], issues: list[str]) -> None:
     """Tempos, keys, speakers, quotations and sound sources the rows do not support."""
     for m in _TEMPO.finditer(st.masked):
         bpm = float(m.group(1))
@@ -237,7 +261,9 @@ def _check_claims(st: _Statement, sp: _Support, issues: list[str]) -> None:
         if spk not in sp.speakers:
             issues.append(f"statement {st.index}: speaker {spk} is in no speech row")
     for q in st.quotes:
-        if not _quoted_verbatim(q, sp.quotable):
+        if not _quoted_verbatim(q, [*(src for k in keys for src in sp.quotable.get(k, ()))]) and not any(
+            _quoted_verbatim(q, srcs) for srcs in sp.quotable.values()
+        ):
             issues.append(f'statement {st.index}: quotation "{_short(q)}" is in no transcript')
     for word in _claimed_words(st.masked):
         s = stem(word)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Irregular forms an LLM may use for a label's verb ("the phone rang").
@@ -23,6 +24,7 @@ _IRREGULAR = {
     "went": "go",
     "ran": "run",
 }
+STEM_CACHE = 65536  # distinct words remembered; captions reuse few words
 _MIN_PREFIX = 4  # shortest stem that may match another by prefix ("whistl" ~ "whistle")
 
 
@@ -31,6 +33,7 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+@lru_cache(maxsize=STEM_CACHE)
 def stem(word: str) -> str:
     """A crude English stem, enough to match "barks"/"barking"/"bark" and "flushes"/"flush"."""
     w = _IRREGULAR.get(word.lower(), word.lower())

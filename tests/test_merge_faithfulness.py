@@ -104,3 +104,17 @@ def test_split_statements_keeps_quotes_whole():
         "A dog barks (3.00 - 3.50).",
         "4.00 - 5.00: a bell rings",
     ]
+
+
+def test_decade_tag_is_not_read_as_a_time():
+    import dataclasses
+
+    from schemas.common import LabelScore
+
+    out = example_outputs()
+    music = [dataclasses.replace(out.music[0], tags=[*out.music[0].tags, LabelScore("80s", 0.5)])]
+    d = draft(dataclasses.replace(out, music=music), MergeConfig(max_music_tags=4))
+    assert "tagged pop and 80s" in d.template.caption
+    assert d.report.faithful, d.report.issues
+    rep = _check(d, d.template.caption + " Then at 25 s a bell rings.")
+    assert any("time 25" in i for i in rep.issues)
