@@ -50,11 +50,13 @@ class CutFinder:
         self.quiet_window_s = quiet_window_s
 
     def __call__(self, start_s: float, end_s: float) -> list[CutPoint]:
-        hop = self.masks.hop_s
-        cuts = [c for c in pause_cuts(self.speech, start_s, end_s, self.vad)]
+        cuts = [c for c in pause_cuts(self.speech, start_s, end_s, self.vad) if self._at(self.masks.speech, c)]
         cuts += [c for c in quiet_cuts(self.level_db, self.masks, start_s, end_s, self.quiet_window_s)
-                 if not self.masks.speech[min(frames(c.time_s, hop), len(self.masks.speech) - 1)]]
-        return [c for c in cuts if not self.protected[min(frames(c.time_s, hop), len(self.protected) - 1)]]
+                 if not self._at(self.masks.speech, c)]
+        return [c for c in cuts if not self._at(self.protected, c)]
+
+    def _at(self, mask: np.ndarray, cut: CutPoint) -> bool:
+        return bool(mask[min(frames(cut.time_s, self.masks.hop_s), len(mask) - 1)])
 
 
 def insert_cuts(pieces: list[Piece], times: list[float], reason: str, min_side_s: float,

@@ -49,6 +49,8 @@ class EventParams(SegmenterParams):
     diarizer: dict[str, Any] = Field(default_factory=dict, description="params of the speaker diarizer")
     min_turn_s: float = Field(1.0, ge=0, description="a speaker change needs turns at least this long")
     turn_snap_s: float = Field(0.5, ge=0, description="a speaker change moves to a pause this close")
+    change_gap_s: float = Field(0.5, ge=0, description="a new speaker after a longer pause is no speaker change")
+    diarize_pad_s: float = Field(0.25, ge=0, description="speech regions are diarized with this much context")
     vad: VadParams = VadParams()
     acoustic: AcousticParams = AcousticParams()
     fusion: FusionParams = FusionParams()
@@ -82,7 +84,7 @@ class EventSegmenter(Segmenter):
         return gather(
             np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate, vad=p.vad, energy_hop_s=p.acoustic.hop_s,
             tagger=self._tagger, tagger_hop_s=p.tagger_hop_s, acoustic=p.acoustic,
-            diarizer=self._diarizer, num_speakers=num_speakers,
+            diarizer=self._diarizer, num_speakers=num_speakers, diarize_pad_s=p.diarize_pad_s,
         )
 
     def segment(self, samples: np.ndarray, sample_rate: int, num_speakers: int | None = None) -> Segmentation:
@@ -95,7 +97,7 @@ class EventSegmenter(Segmenter):
         level = 10 * np.log10(np.sum(10 ** (ev.acoustic.bands_db / 10), axis=1) + 1e-10)
         finder = CutFinder(masks, ev.speech, p.vad, level, p.max_s, p.quiet_window_s)
         pieces = [Piece(k.start_s, k.end_s, k.start_reason, k.end_reason) for k in kind_pieces(masks, p.fusion)]
-        changes = change_points(ev.turns, p.min_turn_s)
+        changes = change_points(ev.turns, p.min_turn_s, p.change_gap_s)
         pieces = insert_cuts(pieces, changes, SPEAKER_CHANGE, p.min_turn_s, finder, p.turn_snap_s)
         pieces = merge_short(pieces, p.min_s, p.merge_gap_s, p.max_s)
         pieces = [q for piece in pieces for q in split_long(piece, p.max_s, p.min_s, finder)]
@@ -115,7 +117,7 @@ class EventSegmenter(Segmenter):
         if ev.profile is not None:
             scores = ev.profile.scores_for(q.start_s, q.end_s, p.top_fine_labels)
         speech_share = LabelScore("speech_activity", round(cover["speech"] / span, 4))
-        return SegmentSpan(q.start_s, q.end_s, q.start_reason, q.end_reason, scores + (speech_share,), branches)
+        return SegmentSpan(round(q.start_s, 3), round(q.end_s, 3), q.start_reason, q.end_reason, scores + (speech_share,), branches)
 
 
 def _silences(masks: Masks, pieces: list[Piece], min_s: float) -> list[Span]:

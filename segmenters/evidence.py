@@ -15,6 +15,7 @@ from annotators.base import SpeakerTurn
 from segmenters.acoustic import AcousticEvidence, AcousticParams, acoustic_evidence
 from segmenters.class_profile import ClassProfile, class_profile
 from segmenters.energy import EnergyFrames, frame_db
+from segmenters.speaker_change import diarize_speech_only
 from segmenters.vad import SpeechFrames, VadParams, regions_from_frames, speech_frames
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def gather(
     acoustic: AcousticParams | None = None,
     diarizer=None,
     num_speakers: int | None = None,
+    diarize_pad_s: float = 0.25,
 ) -> Evidence:
     """Compute every enabled source. `tagger`/`diarizer` None (or `acoustic` None) skip that source."""
     duration_s = len(samples) / sample_rate
@@ -49,17 +51,17 @@ def gather(
     regions = regions_from_frames(frames, duration_s, vad)
     profile = class_profile(samples, sample_rate, tagger, tagger_hop_s) if tagger is not None else None
     change = acoustic_evidence(samples, sample_rate, acoustic) if acoustic is not None else None
-    turns = speaker_turns(diarizer, samples, sample_rate, regions, num_speakers) if diarizer is not None else []
+    turns = speaker_turns(diarizer, samples, sample_rate, regions, num_speakers, diarize_pad_s) if diarizer is not None else []
     return Evidence(duration_s, frame_db(samples, sample_rate, energy_hop_s), frames, regions, profile, change, turns)
 
 
 def speaker_turns(diarizer, samples: np.ndarray, sample_rate: int, regions: list[tuple[float, float]],
-                  num_speakers: int | None) -> list[SpeakerTurn]:
-    """Diarize only when there is speech: recordings without any pay nothing for it."""
+                  num_speakers: int | None, pad_s: float) -> list[SpeakerTurn]:
+    """Diarize the speech regions only: music, sounds and silence cost nothing."""
     if not regions:
         return []
     try:
-        return list(diarizer.diarize(samples, sample_rate, num_speakers=num_speakers))
+        return diarize_speech_only(diarizer, samples, sample_rate, regions, num_speakers, pad_s)
     except Exception:  # speaker turns are optional evidence; segmentation goes on without them
         log.exception("diarization failed; segmenting without speaker turns")
         return []

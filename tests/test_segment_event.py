@@ -1,0 +1,129 @@
+"""The composite event segmenter on real corpus scenes: boundaries at event changes, routing, length rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segmenters.event import EventParams, EventSegmenter
+from segmenters.metrics import score_segmentation, spans_of
+from segmenters.registry import SEGMENTERS
+
+SCENES = ("s03_piano_120bpm", "s05_sound_events", "s07_events_over_speech", "s16_podcast_long")
+BOUNDARY_F1_MIN = 0.80
+ROUTING_F1_MIN = 0.85
+
+
+@pytest.fixture(scope="module")
+def no_diarization():
+    seg = EventSegmenter(EventParams(diarize=False))
+    seg.setup()
+    return seg
+
+
+@pytest.fixture(scope="module")
+def segmented(no_diarization, scene_audio):
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = no_diarization.segment(scene_audio(name), 16000)
+        return cache[name]
+
+    return get
+
+
+def test_registered_and_params_checked():
+    assert SEGMENTERS.get("event") is EventSegmenter
+    with pytest.raises(ValueError):
+        EventParams(min_s=-1)
+    with pytest.raises(ValueError):
+        EventParams(unknown=1)
+    assert EventParams(fusion={"speech_gap_s": 0.3}).fusion.speech_gap_s == 0.3
+
+
+def test_isolated_sounds(segmented, truth):
+    out = segmented("s05_sound_events")
+    assert all(s.branches == ("sound",) for s in out.segments)
+    assert all("sound_onset" in s.start_reason and "sound_offset" in s.end_reason for s in out.segments)
+    events = truth["s05_sound_events"]["events"]
+    starts = np.array([s.start_s for s in out.segments])
+    found = sum(np.min(np.abs(starts - e["start"])) < 0.5 for e in events)
+    assert found >= len(events) - 2
+    # 1.5-2 s of room noise between events: reported as silences, never segments
+    assert len(out.silences) >= 12
+    for sil in out.silences:
+        assert not any(s.start_s < sil.end_s and sil.start_s < s.end_s for s in out.segments)
+
+
+def test_music_with_silence_around(segmented):
+    out = segmented("s03_piano_120bpm")
+    assert all(s.branches == ("music",) for s in out.segments)
+    assert out.segments[0].start_s == pytest.approx(3.0, abs=0.3)
+    assert out.segments[-1].end_s == pytest.approx(35.11, abs=0.5)
+    assert out.segments[0].start_reason == "music_start"
+    # the 32 s piece is longer than max_s: split at its quietest point, not blind at 30 s
+    assert len(out.segments) == 2 and out.segments[0].end_reason == "quiet_point"
+    assert all(s.end_s - s.start_s <= 30.0 for s in out.segments)
+    assert out.silences[0].start_s == pytest.approx(0.0) and out.silences[-1].end_s > 39.5
+    music = {ls.label: ls.score for ls in out.segments[0].class_scores}
+    assert music["music"] > 0.8 and music["speech"] < 0.1
+
+
+def test_sound_over_speech_routes_to_both(segmented, truth):
+    out = segmented("s07_events_over_speech")
+    phone = [s for s in out.segments if s.start_s < 8.0 and s.end_s > 8.0]
+    assert len(phone) == 1 and set(phone[0].branches) == {"speech", "sound"}
+    assert abs(phone[0].start_s - 7.0) < 0.5 and "sound_onset" in phone[0].start_reason
+    plain = [s for s in out.segments if s.start_s < 25.0 < s.end_s]
+    assert plain[0].branches == ("speech",)
+    tail = out.segments[-1]  # applause outlasting the last sentence
+    assert tail.branches == ("sound",) and tail.end_s == pytest.approx(53.278, abs=0.5)
+
+
+def test_length_rules(segmented):
+    p = EventParams()
+    for name in SCENES:
+        segs = segmented(name).segments
+        for i, s in enumerate(segs):
+            assert s.end_s - s.start_s <= p.max_s + 1e-6
+            assert s.start_reason and s.end_reason
+            if i:
+                assert s.start_s >= segs[i - 1].end_s - 1e-6  # ordered, no overlap
+            if s.end_s - s.start_s < p.min_s:  # short pieces only where no neighbour is close
+                gaps = [s.start_s - segs[i - 1].end_s if i else np.inf, segs[i + 1].start_s - s.end_s if i + 1 < len(segs) else np.inf]
+                assert min(gaps) > p.merge_gap_s
+
+
+def test_short_max_splits_speech_at_pauses(no_diarization, scene_audio):
+    seg = EventSegmenter(EventParams(diarize=False, max_s=8.0))
+    seg._tagger, seg._ready = no_diarization._tagger, True
+    out = seg.segment(scene_audio("s07_events_over_speech"), 16000)
+    assert all(s.end_s - s.start_s <= 8.0 + 1e-6 for s in out.segments)
+    assert any(s.start_reason == "pause" for s in out.segments)
+
+
+@pytest.mark.slow
+def test_corpus_scores_meet_the_targets(segmented, truth):
+    boundary, routing = [], {"speech": [], "music": [], "sound": []}
+    for name in SCENES:
+        scores = score_segmentation(spans_of(segmented(name)), truth[name])
+        boundary.append(scores["boundary_f1@0.5"].f1)
+        for kind, f in scores["routing_f1"].items():
+            if f is not None:
+                routing[kind].append(f.f1)
+    assert np.mean(boundary) >= BOUNDARY_F1_MIN, boundary
+    for kind, values in routing.items():
+        assert np.mean(values) >= ROUTING_F1_MIN, (kind, values)
+
+
+@pytest.mark.slow
+def test_diarization_fills_speaker_turns(scene_audio):
+    seg = EventSegmenter(EventParams(diarize=True))
+    seg.setup()
+    out = seg.segment(scene_audio("s16_podcast_long"), 16000)
+    speakers = {t.speaker for t in out.speaker_turns}
+    assert speakers == {"S01", "S02", "S03"}
+    # no turn in the jingle or the interlude: only speech regions are diarized
+    assert not any(t.start_s < 12.0 or 70.0 < t.start_s < 87.0 for t in out.speaker_turns)
+    assert sum(s.branches == ("music",) for s in out.segments) >= 2
