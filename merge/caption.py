@@ -33,7 +33,18 @@ def describe(e: Event) -> str:
         return f'{who} says "{clean_quote(e.text)}"' if e.text.strip() else f"{who} speaks"
     if e.branch == "music":
         return _describe_music(e)
-    return phrase_for(e.label).statement
+    return _describe_sound(e)
+
+
+TIMES_WORDS = {2: "twice", 3: "three times"}
+
+
+def _describe_sound(e: Event) -> str:
+    ph = phrase_for(e.label)
+    text = ph.statement
+    if e.count >= 2 and ph.countable:
+        text += " " + TIMES_WORDS.get(e.count, f"{e.count} times")
+    return text + (" in the background" if e.background else "")
 
 
 def _describe_music(e: Event) -> str:
@@ -56,7 +67,7 @@ def ongoing(e: Event) -> str:
         return f"{e.speaker or 'someone'} speaks"
     if e.branch == "music":
         return "music plays"
-    return phrase_for(e.label).ongoing
+    return phrase_for(e.label).statement
 
 
 def _sentence(e: Event, context: list[Event], repeated: bool, decimals: int) -> str:
@@ -76,11 +87,12 @@ def build_template(events: list[Event], duration_s: float | None, decimals: int)
         text = f"{NO_EVENTS}{span}."
         return TemplateCaption(text, "", [], [(text, [])])
     statements: list[tuple[str, list[str]]] = []
-    seen_labels: set[str] = set()
+    said_before: set[str] = set()
     for e, context in zip(events, overlap_contexts(events), strict=True):
-        repeated = e.branch == "sound" and e.label in seen_labels
-        if e.branch == "sound":
-            seen_labels.add(e.label)
+        said = phrase_for(e.label).statement if e.branch == "sound" else None
+        repeated = said in said_before
+        if said:
+            said_before.add(said)
         statements.append((_sentence(e, context, repeated, decimals), [e.key]))
     timeline = [TimelineEvent(e.start_s, e.end_s, e.branch, describe(e), e.source_segment_id) for e in events]
     lines = [f"{fmt_span(e.start_s, e.end_s, decimals)}: {describe(e)}" for e in events]

@@ -40,6 +40,8 @@ class Event:
     key_name: str | None = None  # "C major"
     caption: str = ""  # the music row's own caption
     split_turn: bool = False  # a turn cut out of a multi-speaker speech row
+    count: int = 1  # sound: separate bursts inside the span ("a phone rings twice")
+    background: bool = False  # sound: a steady bed under other events rather than a distinct event
 
     @property
     def duration_s(self) -> float:
@@ -122,7 +124,8 @@ def sound_events(row: SoundRow) -> list[Event]:
     if not row.events:
         log.debug("sound row %s has no events; nothing to caption", row.segment_id)
     return [
-        Event(f"{row.segment_id}#e{i}", "sound", ev.start_s, ev.end_s, row.segment_id, row.model_id, ev.label)
+        Event(f"{row.segment_id}#e{i}", "sound", ev.start_s, ev.end_s, row.segment_id, row.model_id, ev.label,
+              count=max(1, int(getattr(ev, "count", 1) or 1)), background=bool(getattr(ev, "background", False)))
         for i, ev in enumerate(row.events)
     ]
 
@@ -131,11 +134,13 @@ def overlap_contexts(events: list[Event], eps: float = 1e-6) -> list[list[Event]
     """For each event of a time-ordered list, the earlier events still going on when it starts.
 
     A sweep over start times: an event that has ended by one start has ended by every later one.
+    Background beds are left out: they are said once, as background, not under every event.
     """
     active: list[Event] = []
     out = []
     for e in events:
         active = [p for p in active if p.end_s > e.start_s + eps]
         out.append([p for p in active if p.start_s < e.end_s - eps])
-        active.append(e)
+        if not e.background:
+            active.append(e)
     return out

@@ -18,15 +18,11 @@ class SoundPhrase:
     verb: str  # third person: "barks"
     base: str  # infinitive: "bark"
     plural: bool = False  # "people laugh" -> "When do people laugh?"
+    countable: bool = True  # discrete sounds: "a dog barks twice"; not rain, engines, applause
 
     @property
     def statement(self) -> str:
         return f"{self.subject} {self.verb}"
-
-    @property
-    def ongoing(self) -> str:
-        """Clause for an overlap: "while <ongoing>, ..."."""
-        return self.statement
 
     def when_question(self) -> str:
         aux = "do" if self.plural else "does"
@@ -41,99 +37,80 @@ def _p(subject: str, verb: str, base: str, plural: bool = False) -> SoundPhrase:
     return SoundPhrase(subject, verb, base, plural)
 
 
+def _mass(subject: str, verb: str, base: str, plural: bool = False) -> SoundPhrase:
+    return SoundPhrase(subject, verb, base, plural, countable=False)
+
+
 _DOG = _p("a dog", "barks", "bark")
 _CAT = _p("a cat", "meows", "meow")
+_COW = _p("a cow", "moos", "moo")
+_ROOSTER = _p("a rooster", "crows", "crow")
+_BIRD = _p("a bird", "sings", "sing")
 _PHONE = _p("a phone", "rings", "ring")
 _DOOR = _p("a door", "slams", "slam")
 _KNOCK = _p("someone", "knocks on a door", "knock on a door")
 _BELL = _p("a bell", "rings", "ring")
-_APPLAUSE = _p("applause", "rings out", "ring out")
-_LAUGH = _p("people", "laugh", "laugh", plural=True)
-_GLASS = _p("glasses", "clink", "clink", plural=True)
 _HORN = _p("a car horn", "honks", "honk")
+_CAMERA = _p("a camera shutter", "clicks", "click")
+_GLASS = _p("glasses", "clink", "clink", plural=True)
+_KETTLE = _p("a kettle", "whistles", "whistle")
 _ALARM = _p("an alarm clock", "rings", "ring")
-_CLOCK = _p("a clock", "ticks", "tick")
-_BIRD = _p("a bird", "chirps", "chirp")
+_CLOCK = _mass("a clock", "ticks", "tick")
 _BABY = _p("a baby", "cries", "cry")
-_WATER = _p("water", "runs", "run")
-_TYPING = _p("someone", "types on a keyboard", "type on a keyboard")
-_TRAFFIC = _p("traffic", "passes", "pass")
+_BEEP = _p("a device", "beeps", "beep")
+_WHISTLE = _p("a whistle", "blows", "blow")
+_GUNSHOT = _p("a gunshot", "rings out", "ring out")
+_APPLAUSE = _mass("applause", "rings out", "ring out")
+_LAUGH = _mass("people", "laugh", "laugh", plural=True)
+_WATER = _mass("water", "runs", "run")
+_TYPING = _mass("someone", "types on a keyboard", "type on a keyboard")
+_FOOTSTEPS = _mass("footsteps", "sound", "sound", plural=True)
 
+# Keys are normalized labels (`normalize_label`): the corpus classes and AudioSet / YAMNet class names,
+# worded as the sound branch's own captions word them.
 PHRASES: dict[str, SoundPhrase] = {
-    "dog_bark": _DOG,
-    "dog": _DOG,
-    "bark": _DOG,
-    "barking": _DOG,
-    "cat_meow": _CAT,
-    "cat": _CAT,
-    "meow": _CAT,
-    "phone_ring": _PHONE,
-    "telephone": _PHONE,
-    "telephone_ring": _PHONE,
-    "telephone_bell_ringing": _PHONE,
+    "dog_bark": _DOG, "dog": _DOG, "bark": _DOG, "barking": _DOG, "bow_wow": _DOG,
+    "yip": _p("a dog", "yips", "yip"), "howl": _p("a dog", "howls", "howl"),
+    "growling": _p("a dog", "growls", "growl"),
+    "cat_meow": _CAT, "cat": _CAT, "meow": _CAT, "purr": _mass("a cat", "purrs", "purr"),
+    "cow": _COW, "moo": _COW, "cattle_bovinae": _COW,
+    "rooster_crow": _ROOSTER, "rooster": _ROOSTER, "chicken_rooster": _ROOSTER,
+    "crowing_cock_a_doodle_doo": _ROOSTER,
+    "bird": _BIRD, "birds": _BIRD, "bird_chirp": _BIRD, "chirp_tweet": _BIRD, "birdsong": _BIRD,
+    "bird_vocalization_bird_call_bird_song": _BIRD,
+    "phone_ring": _PHONE, "telephone": _PHONE, "telephone_ring": _PHONE, "telephone_bell_ringing": _PHONE,
     "ringtone": _PHONE,
-    "door_slam": _DOOR,
-    "slam": _DOOR,
-    "door": _p("a door", "closes", "close"),
-    "door_knock": _KNOCK,
-    "knock": _KNOCK,
-    "doorbell": _p("a doorbell", "rings", "ring"),
-    "bell": _BELL,
-    "church_bell": _p("a church bell", "rings", "ring"),
-    "applause": _APPLAUSE,
-    "clapping": _p("people", "clap", "clap", plural=True),
-    "laughter": _LAUGH,
-    "laugh": _LAUGH,
-    "glass_clink": _GLASS,
-    "chink_clink": _GLASS,
-    "glass": _p("glass", "clinks", "clink"),
-    "car_horn": _HORN,
-    "vehicle_horn_car_horn_honking": _HORN,
-    "horn": _p("a horn", "honks", "honk"),
-    "camera_shutter": _p("a camera shutter", "clicks", "click"),
-    "camera": _p("a camera shutter", "clicks", "click"),
+    "door_slam": _DOOR, "slam": _DOOR, "door": _DOOR,
+    "door_knock": _KNOCK, "knock": _KNOCK, "doorbell": _p("a doorbell", "rings", "ring"),
+    "bell": _BELL, "bicycle_bell": _BELL, "church_bell": _p("a church bell", "rings", "ring"),
+    "applause": _APPLAUSE, "clapping": _mass("people", "clap", "clap", plural=True),
+    "cheering": _mass("people", "cheer", "cheer", plural=True), "laughter": _LAUGH, "laugh": _LAUGH,
+    "glass_clink": _GLASS, "chink_clink": _GLASS, "glass": _p("glass", "clinks", "clink"),
+    "shatter": _p("glass", "shatters", "shatter"),
+    "car_horn": _HORN, "vehicle_horn_car_horn_honking": _HORN, "horn": _p("a horn", "honks", "honk"),
+    "camera_shutter": _CAMERA, "camera": _CAMERA, "single_lens_reflex_camera": _CAMERA,
     "cash_register": _p("a cash register", "rings", "ring"),
-    "vacuum_cleaner": _p("a vacuum cleaner", "runs", "run"),
-    "kettle_whistle": _p("a kettle", "whistles", "whistle"),
-    "kettle": _p("a kettle", "whistles", "whistle"),
-    "cow": _p("a cow", "moos", "moo"),
-    "moo": _p("a cow", "moos", "moo"),
-    "rooster_crow": _p("a rooster", "crows", "crow"),
-    "rooster": _p("a rooster", "crows", "crow"),
-    "crowing_cock_a_doodle_doo": _p("a rooster", "crows", "crow"),
-    "alarm_clock": _ALARM,
-    "alarm": _p("an alarm", "sounds", "sound"),
-    "toilet_flush": _p("a toilet", "flushes", "flush"),
-    "clock_ticking": _CLOCK,
-    "tick_tock": _CLOCK,
-    "tick": _CLOCK,
-    "clock": _CLOCK,
-    "helicopter": _p("a helicopter", "flies over", "fly over"),
-    "wind": _p("wind", "blows", "blow"),
-    "rain": _p("rain", "falls", "fall"),
-    "thunder": _p("thunder", "rumbles", "rumble"),
+    "vacuum_cleaner": _mass("a vacuum cleaner", "runs", "run"),
+    "kettle_whistle": _KETTLE, "kettle": _KETTLE,
+    "alarm_clock": _ALARM, "alarm": _p("an alarm", "sounds", "sound"),
+    "smoke_detector_smoke_alarm": _p("a smoke alarm", "beeps", "beep"),
     "siren": _p("a siren", "wails", "wail"),
-    "baby_cry": _BABY,
-    "baby_cry_infant_cry": _BABY,
-    "crying_baby": _BABY,
-    "footsteps": _p("footsteps", "sound", "sound", plural=True),
-    "water": _WATER,
-    "water_running": _WATER,
-    "engine": _p("an engine", "runs", "run"),
-    "bird": _BIRD,
-    "bird_chirp": _BIRD,
-    "chirp_tweet": _BIRD,
-    "birdsong": _BIRD,
-    "cough": _p("someone", "coughs", "cough"),
-    "sneeze": _p("someone", "sneezes", "sneeze"),
-    "typing": _TYPING,
-    "keyboard_typing": _TYPING,
-    "gunshot": _p("a gunshot", "rings out", "ring out"),
-    "explosion": _p("an explosion", "booms", "boom"),
-    "whistle": _p("a whistle", "blows", "blow"),
-    "train": _p("a train", "passes", "pass"),
-    "traffic": _TRAFFIC,
-    "beep": _p("a device", "beeps", "beep"),
+    "toilet_flush": _p("a toilet", "flushes", "flush"),
+    "clock_ticking": _CLOCK, "tick_tock": _CLOCK, "tick": _CLOCK, "clock": _CLOCK,
+    "helicopter": _mass("a helicopter", "flies over", "fly over"),
+    "aircraft": _mass("an aircraft", "passes", "pass"),
+    "wind": _mass("wind", "blows", "blow"), "rain": _mass("rain", "falls", "fall"),
+    "thunder": _mass("thunder", "rumbles", "rumble"),
+    "water": _WATER, "water_running": _WATER, "boiling": _mass("water", "boils", "boil"),
+    "baby_cry": _BABY, "baby_cry_infant_cry": _BABY, "crying_baby": _BABY,
+    "cough": _p("someone", "coughs", "cough"), "sneeze": _p("someone", "sneezes", "sneeze"),
+    "footsteps": _FOOTSTEPS, "walk_footsteps": _FOOTSTEPS,
+    "typing": _TYPING, "keyboard_typing": _TYPING,
+    "engine": _mass("an engine", "runs", "run"), "car": _mass("a car", "passes", "pass"),
+    "train": _mass("a train", "passes", "pass"), "traffic": _mass("traffic", "passes", "pass"),
+    "gunshot": _GUNSHOT, "gunshot_gunfire": _GUNSHOT, "explosion": _p("an explosion", "booms", "boom"),
+    "whistle": _WHISTLE, "steam_whistle": _WHISTLE,
+    "beep": _BEEP, "beep_bleep": _BEEP,
 }
 
 INSTRUMENT_WORDS = frozenset(
@@ -173,12 +150,17 @@ def normalize_label(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
 
 
+def short_name(label: str) -> str:
+    """AudioSet-style names list synonyms: "Whoosh, swoosh, swish" -> "whoosh", "Roaring cats (lions)" -> ..."""
+    name = label.split("(")[0].split(",")[0].replace("_", " ").strip().lower()
+    return " ".join(name.split()) or "unknown"
+
+
 def phrase_for(label: str) -> SoundPhrase:
     key = normalize_label(label)
     if key in PHRASES:
         return PHRASES[key]
-    words = key.replace("_", " ").strip() or "unknown"
-    return SoundPhrase(with_article(f"{words} sound"), "occurs", "occur")
+    return SoundPhrase(with_article(f"{short_name(label)} sound"), "occurs", "occur")
 
 
 # Words that carry no identity of a sound; never required for a label to count as mentioned.

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from merge.caption import build_template
 from merge.events import Event, join_words
-from merge.labels import instruments, normalize_label, phrase_for
+from merge.labels import SoundPhrase, instruments, phrase_for
 from merge.sft_base import Example, SftContext, Window, register_task
 from merge.speech_attrs import speech_attributes
 from merge.text import capitalize, fmt_span, fmt_time, join_and
@@ -104,19 +104,17 @@ def diarized_asr(ctx: SftContext) -> list[Example]:
     return out
 
 
-def _groups(w: Window) -> dict[str, tuple[str, list[Event]]]:
-    """Question subject -> (when-question, its events): each sound class, each speaker, music."""
-    groups: dict[str, tuple[str, list[Event]]] = {}
+def _when_groups(w: Window) -> dict[str, list[Event]]:
+    """When-question -> its events, in time order: each sound (labels worded alike share one question,
+    e.g. "Dog" and "Bark"), each speaker, music."""
+    groups: dict[str, list[Event]] = defaultdict(list)
     for e in w.events:
         if e.branch == "sound":
-            gid, question = f"sound:{normalize_label(e.label)}", phrase_for(e.label).when_question()
+            groups[phrase_for(e.label).when_question()].append(e)
         elif e.branch == "speech" and e.speaker:
-            gid, question = f"speech:{e.speaker}", f"When does {e.speaker} speak?"
+            groups[f"When does {e.speaker} speak?"].append(e)
         elif e.branch == "music":
-            gid, question = "music", "When does music play?"
-        else:
-            continue
-        groups.setdefault(gid, (question, []))[1].append(e)
+            groups["When does music play?"].append(e)
     return groups
 
 
@@ -125,7 +123,7 @@ def time_qa(ctx: SftContext) -> list[Example]:
     d = ctx.cfg.time_decimals
     out = []
     for w in ctx.windows:
-        for question, events in _groups(w).values():
+        for question, events in _when_groups(w).items():
             answer = "\n".join(fmt_span(e.start_s, e.end_s, d) for e in events)
             out.append(_ex(w, question, answer, events))
     return out
@@ -135,12 +133,13 @@ def time_qa(ctx: SftContext) -> list[Example]:
 def event_counting(ctx: SftContext) -> list[Example]:
     out = []
     for w in ctx.windows:
-        by_label: dict[str, list[Event]] = defaultdict(list)
+        by_phrase: dict[SoundPhrase, list[Event]] = defaultdict(list)
         for e in w.events:
             if e.branch == "sound":
-                by_label[normalize_label(e.label)].append(e)
-        for label, events in by_label.items():
-            out.append(_ex(w, phrase_for(label).count_question(), str(len(events)), events))
+                by_phrase[phrase_for(e.label)].append(e)
+        for ph, events in by_phrase.items():
+            total = sum(e.count for e in events) if ph.countable else len(events)
+            out.append(_ex(w, ph.count_question(), str(total), events))
     return out
 
 

@@ -139,3 +139,23 @@ def test_caption_rows_convert_to_the_captions_table():
     rows = table.to_pylist()
     assert rows[0]["links"][0]["segment_ids"] == caps[0].links[0].segment_ids
     assert rows[1]["faithful"] is True and rows[1]["timeline"][0]["branch"] == "music"
+
+
+def test_audioset_labels_bursts_and_background_beds():
+    """Rows as the sound branch writes them: AudioSet names, `count` bursts, a background bed."""
+    from schemas.sound import SoundEvent, SoundRow
+
+    rid = "street"
+    rows = [
+        SoundRow(rid, f"{rid}:a", 0.0, 30.0, "yamnet", events=[SoundEvent("Wind", 0.0, 30.0, 0.4, background=True)]),
+        SoundRow(rid, f"{rid}:b", 4.0, 9.0, "yamnet", events=[
+            SoundEvent("Dog", 4.2, 6.0, 0.8, count=2), SoundEvent("Whoosh, swoosh, swish", 7.0, 7.6, 0.5)]),
+        SoundRow(rid, f"{rid}:c", 12.0, 14.0, "yamnet", events=[SoundEvent("Bark", 12.1, 12.9, 0.7)]),
+    ]
+    out = RecordingOutputs(RecordingRow(rid, "street.wav", "ok", duration_s=30.0), [], [], [], rows)
+    cap = _caption(out)
+    assert cap.caption == (
+        "Wind blows in the background (0.00 - 30.00). A dog barks twice (4.20 - 6.00). "
+        "A whoosh sound occurs (7.00 - 7.60). A dog barks again (12.10 - 12.90)."
+    )
+    assert cap.faithful, cap.faithfulness_issues

@@ -208,3 +208,23 @@ def test_windows_never_cut_an_event(truth):
                 assert w.end_s <= nxt.start_s
             for w in windows:
                 assert all(-1e-9 <= e.start_s and e.end_s <= w.end_s - w.start_s + 1e-9 for e in w.events)
+
+
+def test_counting_uses_bursts_and_merges_labels_worded_alike():
+    from merge.outputs import RecordingOutputs
+    from schemas.recordings import RecordingRow
+    from schemas.sound import SoundEvent, SoundRow
+
+    rid = "yard"
+    rows = [
+        SoundRow(rid, f"{rid}:a", 0.0, 20.0, "yamnet", events=[SoundEvent("Rain", 0.0, 20.0, 0.4, background=True)]),
+        SoundRow(rid, f"{rid}:b", 4.0, 9.0, "yamnet", events=[SoundEvent("Dog", 4.2, 6.0, 0.8, count=2)]),
+        SoundRow(rid, f"{rid}:c", 12.0, 14.0, "yamnet", events=[SoundEvent("Bark", 12.1, 12.9, 0.7)]),
+    ]
+    out = RecordingOutputs(RecordingRow(rid, "yard.wav", "ok", duration_s=20.0), [], [], [], rows)
+    _, sft = _sft(out)
+    counts = {r.prompt: r.response for r in sft if r.task == "event_counting"}
+    assert counts == {"How many times does a dog bark?": "3", "How many times does rain fall?": "1"}
+    when = {r.prompt: r.response for r in sft if r.task == "time_qa"}
+    assert when["When does a dog bark?"] == "4.20 - 6.00\n12.10 - 12.90"
+    assert check_time_answers(out, sft) == 3
