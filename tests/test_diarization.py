@@ -180,3 +180,27 @@ def test_rebuilt_model_saves_as_a_pyannote_checkpoint_and_loads_by_path(tmp_path
     reloaded = load_segmentation_model(str(path))
     x = np.random.default_rng(0).normal(0, 0.1, (1, 160000)).astype(np.float32)
     np.testing.assert_allclose(reloaded.logprobs(x), packaged.logprobs(x), atol=1e-5)
+
+
+def test_real_two_person_conversation_from_pyannote_sample(diarizer):
+    """pyannote.audio ships a real 30 s two-speaker conversation with its reference RTTM."""
+    import importlib.util
+    from pathlib import Path
+
+    import soundfile as sf
+
+    folder = Path(next(iter(importlib.util.find_spec("pyannote.audio").submodule_search_locations))) / "sample"
+    audio, rate = sf.read(str(folder / "sample.wav"), dtype="float32")
+    reference = []
+    for line in (folder / "sample.rttm").read_text().splitlines():
+        fields = line.split()
+        reference.append((float(fields[3]), float(fields[3]) + float(fields[4]), fields[7]))
+    turns = diarizer.diarize(audio, rate)
+    assert len({t.speaker for t in turns}) == 2
+    long_turns = [r for r in reference if r[1] - r[0] >= 2.0]  # short backchannels may be absorbed
+    mapping: dict[str, set[str]] = {}
+    for start, end, label in long_turns:
+        found = dominant_speaker(turns, start, end)
+        assert found is not None
+        mapping.setdefault(label, set()).add(found)
+    assert all(len(v) == 1 for v in mapping.values()) and len(set().union(*mapping.values())) == 2

@@ -18,21 +18,54 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
-def agglomerate(embeddings: np.ndarray, threshold: float, num_clusters: int | None) -> np.ndarray:
-    """Centroid-linkage clustering on unit vectors. Stops at cosine distance `threshold` between cluster
-    centroids, or at exactly `num_clusters` clusters when given. Returns labels 0..k-1."""
-    from scipy.cluster.hierarchy import fcluster, linkage
+def agglomerate(embeddings: np.ndarray, threshold: float, num_clusters: int | None,
+                groups: np.ndarray | None = None) -> np.ndarray:
+    """Centroid-linkage agglomerative clustering of unit vectors with cannot-link constraints: two
+    clusters holding members of one group (local speakers of one chunk, which the segmentation model
+    already told apart) never merge. Stops when the closest mergeable centroids are farther than cosine
+    distance `threshold`, or, when `num_clusters` is given, at exactly that many clusters (constraints are
+    relaxed only if needed to get there). Returns labels 0..k-1."""
+    x = _unit(np.asarray(embeddings, dtype=np.float64))
+    n = len(x)
+    groups = np.arange(n) if groups is None else np.asarray(groups)
+    sums, counts = x.copy(), np.ones(n)
+    conflict = (groups[:, None] == groups[None, :]) & ~np.eye(n, dtype=bool)
+    dist = np.sqrt(np.maximum(2 - 2 * x @ x.T, 0))
+    np.fill_diagonal(dist, np.inf)
+    active = np.ones(n, dtype=bool)
+    owner = np.arange(n)
+    max_dist = np.sqrt(2 * threshold)  # on unit vectors, euclidean d and cosine distance c: d = sqrt(2 c)
+    while active.sum() > (num_clusters or 1):
+        i, j, d = _closest(dist, conflict, relax=num_clusters is not None)
+        if i < 0 or (num_clusters is None and d > max_dist):
+            break
+        sums[i] += sums[j]
+        counts[i] += counts[j]
+        conflict[i] |= conflict[j]
+        conflict[:, i] = conflict[i]
+        active[j] = False
+        owner[owner == j] = i
+        dist[j, :] = dist[:, j] = np.inf
+        centre = sums[i] / counts[i]
+        row = np.linalg.norm(sums / counts[:, None] - centre, axis=1)
+        row[~active] = np.inf
+        row[i] = np.inf
+        dist[i, :] = dist[:, i] = row
+    return np.unique(owner, return_inverse=True)[1]
 
-    n = len(embeddings)
-    if n == 1:
-        return np.zeros(1, dtype=int)
-    tree = linkage(_unit(embeddings), method="centroid", metric="euclidean")
-    if num_clusters is not None:
-        labels = fcluster(tree, t=min(num_clusters, n), criterion="maxclust")
-    else:
-        # on unit vectors, euclidean distance d and cosine distance c relate as d = sqrt(2 c)
-        labels = fcluster(tree, t=np.sqrt(2 * threshold), criterion="distance")
-    return np.unique(labels, return_inverse=True)[1]
+
+def _closest(dist: np.ndarray, conflict: np.ndarray, relax: bool) -> tuple[int, int, float]:
+    allowed = np.where(conflict, np.inf, dist)
+    flat = int(np.argmin(allowed))
+    if np.isinf(allowed.flat[flat]):
+        if not relax:
+            return -1, -1, np.inf
+        allowed = dist
+        flat = int(np.argmin(allowed))
+        if np.isinf(allowed.flat[flat]):
+            return -1, -1, np.inf
+    i, j = divmod(flat, dist.shape[1])
+    return i, j, float(allowed[i, j])
 
 
 def centroids_of(embeddings: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
