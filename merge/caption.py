@@ -26,24 +26,29 @@ class TemplateCaption:
     statements: list[tuple[str, list[str]]]  # each sentence and the event keys it states
 
 
-def describe(e: Event) -> str:
-    """The event as a clause, without its span: 'S01 says "hello"', 'a dog barks', 'music plays ...'."""
+def describe(e: Event, repeated: bool = False) -> str:
+    """The event as a clause, without its span: 'S01 says "hello"', 'a dog barks', 'music plays ...'.
+
+    `repeated`: a sound said before ("a phone rings again").
+    """
     if e.branch == "speech":
         who = e.speaker or "someone"
-        return f'{who} says "{clean_quote(e.text)}"' if e.text.strip() else f"{who} speaks"
+        if not e.text.strip():  # e.g. a hallucination guard dropped the text
+            return f"{who} speaks, but no words were recognised"
+        return f'{who} says "{clean_quote(e.text)}"'
     if e.branch == "music":
         return _describe_music(e)
-    return _describe_sound(e)
+    return _describe_sound(e, repeated)
 
 
 TIMES_WORDS = {2: "twice", 3: "three times"}
 
 
-def _describe_sound(e: Event) -> str:
+def _describe_sound(e: Event, repeated: bool) -> str:
     ph = phrase_for(e.label)
-    text = ph.statement
+    text = ph.statement + (" again" if repeated else "")
     if e.count >= 2 and ph.countable:
-        text += " " + TIMES_WORDS.get(e.count, f"{e.count} times")
+        text += (", " if repeated else " ") + TIMES_WORDS.get(e.count, f"{e.count} times")
     return text + (" in the background" if e.background else "")
 
 
@@ -71,7 +76,7 @@ def ongoing(e: Event) -> str:
 
 
 def _sentence(e: Event, context: list[Event], repeated: bool, decimals: int) -> str:
-    clause = describe(e) + (" again" if repeated else "")
+    clause = describe(e, repeated)
     span = f"({fmt_span(e.start_s, e.end_s, decimals)})"
     tail = f', described as "{clean_quote(e.caption.rstrip("."))}"' if e.branch == "music" and e.caption else ""
     if context:

@@ -92,15 +92,20 @@ def _single(speakers: list[str]) -> str | None:
 
 
 def _word_turns(words: list[Word]) -> list[tuple[str, list[Word]]]:
-    """Consecutive words of one speaker; empty when words carry no speaker."""
-    if not words or any(w.speaker is None for w in words):
+    """Consecutive words of one speaker; empty when no word carries a speaker.
+
+    A word without a speaker (it fell between diarization turns) stays with the turn it is in.
+    """
+    known = [w.speaker for w in words if w.speaker]
+    if not known:
         return []
     turns: list[tuple[str, list[Word]]] = []
     for w in words:
-        if turns and turns[-1][0] == w.speaker:
+        speaker = w.speaker or (turns[-1][0] if turns else known[0])
+        if turns and turns[-1][0] == speaker:
             turns[-1][1].append(w)
         else:
-            turns.append((w.speaker, [w]))
+            turns.append((speaker, [w]))
     return turns
 
 

@@ -159,3 +159,15 @@ def test_audioset_labels_bursts_and_background_beds():
         "A whoosh sound occurs (7.00 - 7.60). A dog barks again (12.10 - 12.90)."
     )
     assert cap.faithful, cap.faithfulness_issues
+
+
+def test_speech_rows_as_the_speech_branch_writes_them():
+    """A row whose hallucination guard dropped the text, and words partly outside diarization turns."""
+    out = example_outputs()
+    first = out.speech[0]
+    gap_words = [dataclasses.replace(w, speaker=None) if i in (0, 4) else w for i, w in enumerate(first.words)]
+    dropped = dataclasses.replace(out.speech[1], text="", words=[], flags=["compression_ratio 3.1 > 2.4"])
+    cap = _caption(dataclasses.replace(out, speech=[dataclasses.replace(first, words=gap_words), dropped]))
+    assert 'S01 says "Good morning everyone. Let\'s start with the budget." (7.00 - 10.40)' in cap.caption
+    assert "S02 speaks, but no words were recognised (13.20 - 21.90)." in cap.caption
+    assert cap.faithful, cap.faithfulness_issues
