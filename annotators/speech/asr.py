@@ -15,7 +15,7 @@ from pydantic import Field
 from annotators.base import Annotator, AnnotatorParams, Resources, SegmentAudio
 from annotators.registry import register_annotator
 from annotators.speech.asr_types import AsrAdapter, AsrResult
-from annotators.speech.guards import GuardConfig, check
+from annotators.speech.guards import GuardConfig, check, loud_level_dbfs
 from annotators.speech.paralinguistics import ParalinguisticParams
 from annotators.speech.row_builder import build_row
 from schemas.speech import SpeechRow
@@ -27,7 +27,7 @@ class WhisperParams(AnnotatorParams):
     model: str = "pkg:whisper-base"  # size name, .pt path, CTranslate2 folder, or pkg:whisper-base / pkg:whisper-tiny.en
     language: str | None = None  # None: detect per segment
     task: str = "transcribe"
-    beam_size: int = Field(5, ge=1)
+    beam_size: int = Field(1, ge=1)  # 1: greedy (whisper.transcribe's default); 5 is better and slower on CPU
     best_of: int = Field(5, ge=1)
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     batch_size: int = Field(8, ge=1)  # 30 s windows decoded together
@@ -41,6 +41,8 @@ class WhisperParams(AnnotatorParams):
     min_speech_score: float = 0.15
     speech_labels: tuple[str, ...] = ("speech", "singing")
     drop_repetitions: bool = False
+    silence_dbfs: float = -50.0
+    anomaly_no_speech_prob: float = 0.3
     speaker_max_gap_s: float = 0.5  # a word outside every turn takes the nearest turn this close
     paralinguistics: ParalinguisticParams = ParalinguisticParams()
 
@@ -79,7 +81,8 @@ class WhisperAnnotator(Annotator):
             no_speech_threshold=p.no_speech_threshold, logprob_threshold=p.logprob_threshold,
             compression_ratio_threshold=p.compression_ratio_threshold, ngram_n=p.ngram_n,
             ngram_max_repeats=p.ngram_max_repeats, min_speech_score=p.min_speech_score,
-            speech_labels=p.speech_labels, drop_repetitions=p.drop_repetitions,
+            speech_labels=p.speech_labels, drop_repetitions=p.drop_repetitions, silence_dbfs=p.silence_dbfs,
+            anomaly_no_speech_prob=p.anomaly_no_speech_prob,
         )
 
     def annotate(self, batch: Sequence[SegmentAudio]) -> list[SpeechRow]:
@@ -101,6 +104,7 @@ class WhisperAnnotator(Annotator):
         return np.clip(audio, -1.0, 1.0)
 
     def _row(self, seg: SegmentAudio, audio: np.ndarray, res: AsrResult) -> SpeechRow:
-        verdict = check(res, seg.class_scores, self.guards)
+        level = loud_level_dbfs(audio, self.adapter.sample_rate)
+        verdict = check(res, seg.class_scores, self.guards, level_dbfs=level)
         return build_row(seg, audio, self.adapter.sample_rate, res, verdict, self.params,
                          model_id=self.model_id, model_version=self.model_version)

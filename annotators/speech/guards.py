@@ -7,10 +7,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from annotators.speech.asr_types import AsrResult
+from annotators.speech.asr_types import AsrResult, AsrWord
 from schemas.common import LabelScore
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
+# Word-anomaly constants as in openai-whisper's transcribe(): unlikely, too short or too long words.
+LOW_WORD_PROB = 0.15
+SHORT_WORD_S = 0.133
+SHORT_WORD_WEIGHT = 15.0
+LONG_WORD_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,10 @@ class GuardConfig:
     min_speech_score: float = 0.15  # class score under which the segment is taken as not speech
     speech_labels: tuple[str, ...] = ("speech", "singing")
     drop_repetitions: bool = False  # True: a decoding loop empties the text too
+    silence_dbfs: float = -50.0  # loud frames (95th percentile) below this: there is nothing to hear
+    anomaly_words: int = 8  # whisper's word-anomaly test over the first words
+    anomaly_score: float = 3.0
+    anomaly_no_speech_prob: float = 0.3  # anomalous words drop the text only with this much no-speech
 
 
 @dataclass(frozen=True)
@@ -47,11 +56,35 @@ def most_repeated_ngram(text: str, n: int) -> tuple[str, int]:
     return gram, count
 
 
-def check(result: AsrResult, class_scores: Sequence[LabelScore], cfg: GuardConfig) -> GuardVerdict:
+def word_anomaly(words: Sequence[AsrWord], n: int) -> float:
+    """openai-whisper's hallucination score: low-probability, near-zero or over-long words."""
+    score = 0.0
+    for w in [w for w in words if _WORD_RE.search(w.word)][:n]:
+        duration = w.end_s - w.start_s
+        score += float(w.prob < LOW_WORD_PROB)
+        score += max(0.0, SHORT_WORD_S - duration) * SHORT_WORD_WEIGHT + max(0.0, duration - LONG_WORD_S)
+    return score
+
+
+def _is_anomalous(words: Sequence[AsrWord], cfg: GuardConfig) -> tuple[bool, float]:
+    counted = [w for w in words if _WORD_RE.search(w.word)][: cfg.anomaly_words]
+    if not counted:
+        return False, 0.0
+    score = word_anomaly(counted, cfg.anomaly_words)
+    return score >= cfg.anomaly_score or score + 0.01 >= len(counted), score
+
+
+def check(
+    result: AsrResult, class_scores: Sequence[LabelScore], cfg: GuardConfig, level_dbfs: float | None = None
+) -> GuardVerdict:
+    """`level_dbfs`: loud-frame level of the segment audio (see loud_level_dbfs)."""
     flags: list[str] = list(result.notes)
     drop = False
     if not result.text.strip():
         return GuardVerdict(tuple(flags + ["empty_transcript"]), drop=False)
+    if level_dbfs is not None and level_dbfs < cfg.silence_dbfs:
+        flags.append(f"text_over_silence(level={level_dbfs:.1f}dBFS<{cfg.silence_dbfs:.1f})")
+        drop = True
     nsp, lp = result.no_speech_prob, result.avg_logprob
     if nsp is not None and lp is not None and nsp > cfg.no_speech_threshold and lp < cfg.logprob_threshold:
         flags.append(f"no_speech(p={nsp:.2f},logprob={lp:.2f})")
@@ -60,6 +93,10 @@ def check(result: AsrResult, class_scores: Sequence[LabelScore], cfg: GuardConfi
     if score is not None and score < cfg.min_speech_score:
         flags.append(f"text_over_non_speech(speech_score={score:.2f}<{cfg.min_speech_score:.2f})")
         drop = True
+    anomalous, anomaly = _is_anomalous(result.words, cfg)
+    if anomalous:
+        flags.append(f"anomalous_words(score={anomaly:.2f})")
+        drop = drop or (nsp is not None and nsp > cfg.anomaly_no_speech_prob)
     cr = result.compression_ratio
     if cr is not None and cr > cfg.compression_ratio_threshold:
         flags.append(f"compression_ratio({cr:.2f}>{cfg.compression_ratio_threshold:.2f})")
@@ -73,3 +110,15 @@ def check(result: AsrResult, class_scores: Sequence[LabelScore], cfg: GuardConfi
     if drop:
         flags.append("text_dropped")
     return GuardVerdict(tuple(flags), drop)
+
+
+def loud_level_dbfs(audio, sample_rate: int, frame_s: float = 0.025, percentile: float = 95.0) -> float | None:
+    """Level of the loud frames of `audio` in dBFS (a robust "is anything there" measure)."""
+    import numpy as np
+
+    frame = max(1, int(frame_s * sample_rate))
+    n = len(audio) // frame
+    if n == 0:
+        return None
+    power = (np.asarray(audio[: n * frame], dtype=np.float64).reshape(n, frame) ** 2).mean(axis=1)
+    return float(10 * np.log10(np.percentile(power, percentile) + 1e-12))

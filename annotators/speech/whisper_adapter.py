@@ -8,6 +8,7 @@ at the next temperature, again batched. Word times come from cross-attention DTW
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ SECONDS_PER_TIMESTAMP = 0.02  # one timestamp token step
 class WhisperDecodeConfig:
     language: str | None = None  # None: detect per chunk
     task: str = "transcribe"
-    beam_size: int | None = 5
+    beam_size: int | None = 1
     best_of: int | None = 5
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     compression_ratio_threshold: float = 2.4  # re-decode above this
@@ -148,7 +149,10 @@ class OpenAIWhisperAdapter:
         import whisper
 
         cfg = self.config
-        greedy_or_beam = {"beam_size": cfg.beam_size} if temperature == 0 else {"best_of": cfg.best_of}
+        if temperature > 0:
+            greedy_or_beam = {"best_of": cfg.best_of}
+        else:  # beam size 1 is greedy decoding, without the beam decoder's overhead
+            greedy_or_beam = {"beam_size": cfg.beam_size if cfg.beam_size and cfg.beam_size > 1 else None}
         return whisper.DecodingOptions(
             task=cfg.task,
             language=self.language,
@@ -168,9 +172,12 @@ class OpenAIWhisperAdapter:
         """One batched encoder pass; decoding, fallbacks and word alignment all reuse its output."""
         import torch
 
+        tic = time.perf_counter()
         mel = self._mels(chunks)
         with torch.no_grad():
-            return self.model.embed_audio(mel.half() if self.fp16 else mel)
+            features = self.model.embed_audio(mel.half() if self.fp16 else mel)
+        log.debug("encoded %d chunks in %.2fs", len(chunks), time.perf_counter() - tic)
+        return features
 
     def _decode_with_fallback(self, chunks: list[_Chunk]) -> None:
         import torch
@@ -178,8 +185,10 @@ class OpenAIWhisperAdapter:
         features = self._encode(chunks)
         pending = list(range(len(chunks)))
         for temperature in self.config.temperatures:
+            tic = time.perf_counter()
             with torch.no_grad():
                 results = _decode(self.model, features[pending], self._options(temperature))
+            log.debug("decoded %d chunks at T=%.1f in %.2fs", len(pending), temperature, time.perf_counter() - tic)
             for idx, (result, lang_probs) in zip(pending, results):
                 chunks[idx].decoded = result
                 if lang_probs is not None:
@@ -187,8 +196,10 @@ class OpenAIWhisperAdapter:
             pending = [idx for idx in pending if self._needs_retry(chunks[idx].decoded)]
             if not pending:
                 break
+        tic = time.perf_counter()
         for chunk, chunk_features in zip(chunks, features):
             chunk.sentences = self._sentences(chunk, chunk_features if self.config.word_timestamps else None)
+        log.debug("aligned words of %d chunks in %.2fs", len(chunks), time.perf_counter() - tic)
 
     # -- turning tokens into sentences and words ------------------------------------------------
     def _split_sentences(self, tokens: list[int], duration_s: float) -> list[dict]:
@@ -227,11 +238,11 @@ class OpenAIWhisperAdapter:
         return [
             AsrSentence(
                 text=seg["text"].strip(),
-                start_s=off + min(seg["start"], duration),
-                end_s=off + min(seg["end"], duration),
+                start_s=float(off + min(seg["start"], duration)),
+                end_s=float(off + min(seg["end"], duration)),
                 words=tuple(
-                    AsrWord(w["word"].strip(), off + min(w["start"], duration), off + min(w["end"], duration),
-                            float(w["probability"]))
+                    AsrWord(w["word"].strip(), float(off + min(w["start"], duration)),
+                            float(off + min(w["end"], duration)), float(w["probability"]))
                     for w in seg.get("words", ())
                     if w["word"].strip()
                 ),
