@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from merge.events import Event
+from merge.events import Event, sort_key
 from merge.outputs import RecordingOutputs
 from schemas.captions import CaptionRow
 
@@ -74,11 +74,13 @@ def make_windows(events: list[Event], duration_s: float | None, max_s: float, pa
     an event); its audio extends `pad_s` into the gaps around it.
     """
     end = duration_s if duration_s else max((e.end_s for e in events), default=0.0)
+    if end <= 0:
+        return []  # no audio to refer to
     if end <= max_s or not events:
         return [_window(0.0, end, events, whole=True)]
     groups: list[list[Event]] = []
     group_end = 0.0
-    for e in sorted(events, key=lambda e: (e.start_s, e.end_s)):
+    for e in sorted(events, key=sort_key):
         if groups and (e.start_s < group_end or max(group_end, e.end_s) - groups[-1][0].start_s <= max_s):
             groups[-1].append(e)
             group_end = max(group_end, e.end_s)
