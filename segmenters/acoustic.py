@@ -85,7 +85,7 @@ class ActivityRule(BaseModel):
     floor_percentile: float = Field(10.0, gt=0, lt=50, description="a band's noise floor")
     margin_db: float = Field(4.0, ge=0, description="least rise above a band's floor")
     spread_factor: float = Field(2.0, ge=0, description="margin grows with the floor's own spread (p_floor - p1)")
-    full_margin_db: float = Field(10.0, ge=0, description="rise of the whole spectrum above its floor")
+    full_margin_db: float = Field(10.0, ge=0, description="rise of all the used bands together above their floor")
     min_level_db: float = Field(-25.0, description="never active below this band level (about -70 dBFS)")
 
 
@@ -97,6 +97,6 @@ def band_activity(ev: AcousticEvidence, rule: ActivityRule) -> np.ndarray:
     floor = np.percentile(bands, rule.floor_percentile, axis=0)
     spread = floor - np.percentile(bands, 1.0, axis=0)
     threshold = np.maximum(floor + np.maximum(rule.margin_db, rule.spread_factor * spread), rule.min_level_db)
-    full = 10 * np.log10(np.sum(10 ** (ev.bands_db / 10), axis=1))
+    full = 10 * np.log10(np.sum(10 ** (bands / 10), axis=1))
     full_threshold = max(np.percentile(full, rule.floor_percentile) + rule.full_margin_db, rule.min_level_db)
     return (bands > threshold).any(axis=1) | (full > full_threshold)

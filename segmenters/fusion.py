@@ -32,7 +32,15 @@ class FusionParams(BaseModel):
     silence_score: float = Field(0.5, gt=0, lt=1, description="tagger Silence score that means a real pause")
     min_active_s: float = Field(0.08, ge=0, description="shorter bursts of activity are ignored")
     speech_gap_s: float = Field(0.45, ge=0, description="pauses shorter than this stay inside one speech event")
+    speech_lag_s: float = Field(0.5, ge=0, description="untagged activity this short right before or after "
+                                "speech is the speech (VAD edges lag), not a sound")
+    speech_in_music_score: float = Field(0.3, gt=0, lt=1, description="inside music, VAD speech needs this "
+                                         "class-profile speech score (and more than singing), else it is the music")
     music_threshold: float = Field(0.5, gt=0, lt=1, description="class-profile score that means music")
+    music_low: float = Field(0.15, gt=0, lt=1, description="music found by music_threshold extends while the "
+                             "score (smoothed) stays above this; under speech, a mean above this is a music bed")
+    music_smooth_s: float = Field(1.5, gt=0, description="moving average of the music score before music_low")
+    music_gap_s: float = Field(1.0, ge=0, description="quieter gaps up to this inside music are still music")
     min_music_s: float = Field(1.5, ge=0, description="shorter music runs are not music (a tonal sound)")
     sound_threshold: float = Field(0.3, gt=0, lt=1, description="class-profile score of a sound beside music")
     sound_over_speech_threshold: float = Field(0.45, gt=0, lt=1, description="the same, where VAD hears speech")
@@ -115,17 +123,54 @@ def _grow(mask: np.ndarray, by: int) -> np.ndarray:
 
 def speech_mask(ev: Evidence, n: int, p: FusionParams) -> np.ndarray:
     m = _spans_mask(ev.speech_regions, n, ev.acoustic.hop_s)
-    return fill_short(m, False, frames(p.speech_gap_s, ev.acoustic.hop_s))
+    m = fill_short(m, False, frames(p.speech_gap_s, ev.acoustic.hop_s))
+    return _drop_music_voices(m, ev, p) if ev.profile is not None else m
 
 
-def music_mask(ev: Evidence, active: np.ndarray, p: FusionParams) -> np.ndarray:
+def _drop_music_voices(m: np.ndarray, ev: Evidence, p: FusionParams) -> np.ndarray:
+    """VAD also fires on singing and on voice-like instruments: inside music, a region the class profile
+    does not hear as speech (or hears as singing rather than speech) is left to the music."""
+    hop, out = ev.acoustic.hop_s, m.copy()
+    for a, b in runs(m):
+        w = ev.profile.window(a * hop, b * hop)
+        music = ev.profile.branch_score("music")[w].mean()
+        speech = ev.profile.coarse_of("speech")[w].mean()
+        singing = ev.profile.coarse_of("singing")[w].mean()
+        if music >= p.music_threshold and (speech < p.speech_in_music_score or speech < singing):
+            out[a:b] = False
+    return out
+
+
+def music_mask(ev: Evidence, active: np.ndarray, speech: np.ndarray, p: FusionParams) -> np.ndarray:
+    """Hysteresis on the class profile's music score (quiet or busy music dips below the threshold),
+    plus music beds under speech (a speech region whose mean music score stays above music_low)."""
     n, hop = len(active), ev.acoustic.hop_s
     if ev.profile is None:
         return np.zeros(n, dtype=bool)
-    m = _profile_on_grid(ev, ev.profile.branch_score("music"), n) >= p.music_threshold
+    score = _profile_on_grid(ev, ev.profile.branch_score("music"), n)
+    leading = score >= _profile_on_grid(ev, ev.profile.branch_score("sound"), n)
+    width = max(1, frames(p.music_smooth_s, hop))
+    smooth = np.convolve(score, np.ones(width) / width, mode="same")
+    # extension stops at speech (music under speech is the bed test's call) and where a sound leads
+    m = _hysteresis(score >= p.music_threshold, (smooth >= p.music_low) & leading & ~speech)
+    edge = frames(ev.profile.patch_s, hop)  # patches at a region's edges also hear its neighbours
+    for a, b in runs(speech):
+        core = score[a + edge : b - edge]
+        if len(core) and core.mean() >= p.music_low:
+            m[a:b] = True
     m = fill_short(m, False, frames(ev.profile.patch_s, hop))
     m = fill_short(m, True, frames(p.min_music_s, hop))
-    return _snap_to_activity(m, active, frames(ev.profile.patch_s / 2, hop))
+    m = _snap_to_activity(m, active & ~speech | m, frames(ev.profile.patch_s / 2, hop)) & active
+    return fill_short(m, False, frames(p.music_gap_s, hop))  # rests and quiet bars stay inside the music
+
+
+def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+    """Runs of `weak` that contain some `strong` frame."""
+    out = np.zeros(len(strong), dtype=bool)
+    for a, b in runs(weak | strong):
+        if strong[a:b].any():
+            out[a:b] = True
+    return out
 
 
 def _snap_to_activity(m: np.ndarray, active: np.ndarray, reach: int) -> np.ndarray:
@@ -141,6 +186,20 @@ def _snap_to_activity(m: np.ndarray, active: np.ndarray, reach: int) -> np.ndarr
             hi += 1
         out[lo:hi] = True
     return out & active
+
+
+def extend_speech(speech: np.ndarray, active: np.ndarray, music: np.ndarray, ev: Evidence, p: FusionParams) -> np.ndarray:
+    """Short untagged activity touching speech belongs to it (VAD onsets and offsets lag a little)."""
+    n, hop = len(speech), ev.acoustic.hop_s
+    tagged = np.zeros(n, dtype=bool)
+    if ev.profile is not None:
+        tagged = _profile_on_grid(ev, ev.profile.branch_score("sound"), n) >= p.sound_threshold
+    out = speech.copy()
+    for a, b in runs(active & ~speech & ~music):
+        touches = (a > 0 and speech[a - 1]) or (b < n and speech[b])
+        if touches and (b - a) * hop <= p.speech_lag_s and not tagged[a:b].any():
+            out[a:b] = True
+    return out
 
 
 def sound_mask(ev: Evidence, active: np.ndarray, speech: np.ndarray, music: np.ndarray, p: FusionParams) -> np.ndarray:
@@ -172,7 +231,8 @@ def build_masks(ev: Evidence, p: FusionParams) -> Masks:
         raise ValueError("fusion needs the acoustic evidence (its frames are the grid)")
     speech = speech_mask(ev, len(ev.acoustic.onset), p)
     active = activity(ev, speech, p)
-    music = music_mask(ev, active, p)
+    music = music_mask(ev, active, speech, p)
+    speech = extend_speech(speech, active, music, ev, p)
     sound = sound_mask(ev, active, speech, music, p)
     return Masks(ev.acoustic.hop_s, active, speech, music, sound)
 

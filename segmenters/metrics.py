@@ -146,3 +146,22 @@ def score_segmentation(spans: Sequence[ScoredSpan], truth: dict, tolerances: Seq
 def spans_of(segmentation) -> list[ScoredSpan]:
     """ScoredSpans of a `Segmentation` (its segments)."""
     return [ScoredSpan(s.start_s, s.end_s, tuple(s.branches), s.start_reason, s.end_reason) for s in segmentation.segments]
+
+
+def complete_truth(rec: dict) -> dict:
+    """Fill `boundaries` and `segments` from `events` when a truth record lacks them (the corpus's
+    bad_inputs entries list events only): every on/offset is a boundary, segments partition [0, duration]."""
+    events = rec.get("events", [])
+    duration = float(rec.get("duration") or max((e["end"] for e in events), default=0.0))
+    out = dict(rec, duration=duration)
+    cuts = sorted({round(t, 3) for e in events for t in (e["start"], e["end"])})
+    out.setdefault("boundaries", cuts)
+    if "segments" not in out:
+        edges = sorted({0.0, duration, *cuts})
+        segments = []
+        for a, b in zip(edges, edges[1:]):
+            active = [i for i, e in enumerate(events) if e["start"] < b and a < e["end"]]
+            kinds = sorted({events[i]["kind"] for i in active}) or ["silence"]
+            segments.append({"start": a, "end": b, "kinds": kinds, "events": active})
+        out["segments"] = segments
+    return out

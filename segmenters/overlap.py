@@ -22,7 +22,9 @@ class OverlapParams(BaseModel):
     low_percentile: float = Field(10.0, gt=0, lt=50)
     bands: tuple[int, ...] = Field((1, 2, 3), description="300 Hz - 5 kHz: where every voice has energy")
     fill_db: float = Field(1.0, description="running floor minus the region's median that means filled")
-    min_s: float = Field(0.3, ge=0, description="shorter filled runs are ignored")
+    extend_db: float = Field(7.0, ge=0, description="a filled run extends while within this of fill_db "
+                             "(hysteresis: fade-ins and decays belong to the sound)")
+    min_s: float = Field(0.2, ge=0, description="filled runs need a core at least this long")
 
 
 def filled_dips(ev: AcousticEvidence, speech: np.ndarray, p: OverlapParams) -> np.ndarray:
@@ -37,9 +39,13 @@ def filled_dips(ev: AcousticEvidence, speech: np.ndarray, p: OverlapParams) -> n
     floor = np.stack([percentile_filter(ev.bands_db[:, b], p.low_percentile, size=width) for b in cols], axis=1)
     grow = round(width * (0.5 - p.low_percentile / 100))  # the running percentile shrinks runs by this much
     for a, b in runs(speech):
-        median = np.median(ev.bands_db[a:b, cols], axis=0)
-        filled = (floor[a:b] - median >= p.fill_db).any(axis=1)
-        for r0, r1 in runs(filled):
-            if (r1 - r0) * ev.hop_s >= p.min_s:
+        excess = (floor[a:b] - np.median(ev.bands_db[a:b, cols], axis=0)).max(axis=1)
+        strong = excess >= p.fill_db
+        for r0, r1 in runs(excess >= p.fill_db - p.extend_db):
+            if _longest_run(strong[r0:r1]) * ev.hop_s >= p.min_s:
                 out[max(a, a + r0 - grow) : min(b, a + r1 + grow)] = True
     return out
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    return max((b - a for a, b in runs(mask)), default=0)

@@ -7,6 +7,7 @@ so callers decide what is a safe place to cut.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -19,6 +20,7 @@ class Piece:
     end_s: float
     start_reason: str
     end_reason: str
+    kinds: frozenset[str] = frozenset()  # what is active in it (speech, music, sound), when known
 
     @property
     def duration_s(self) -> float:
@@ -41,8 +43,9 @@ def join_reasons(*reasons: str) -> str:
 
 
 def merge_short(pieces: Sequence[Piece], min_s: float, max_gap_s: float, max_s: float) -> list[Piece]:
-    """Merge each piece shorter than `min_s` into its nearer neighbour (gap <= `max_gap_s`, result
-    <= `max_s`). A short piece with no neighbour close enough stays: it is still an event."""
+    """Merge each piece shorter than `min_s` into a neighbour (gap <= `max_gap_s`, result <= `max_s`):
+    the nearer one, then the one with the same kinds, then the shorter one. A short piece with no
+    neighbour close enough stays: it is still an event."""
     out = sorted(pieces, key=lambda p: p.start_s)
     changed = True
     while changed:
@@ -54,14 +57,15 @@ def merge_short(pieces: Sequence[Piece], min_s: float, max_gap_s: float, max_s: 
             if j is None:
                 continue
             a, b = sorted((i, j))
-            out[a : b + 1] = [Piece(out[a].start_s, out[b].end_s, out[a].start_reason, out[b].end_reason)]
+            kinds = out[a].kinds | out[b].kinds
+            out[a : b + 1] = [Piece(out[a].start_s, out[b].end_s, out[a].start_reason, out[b].end_reason, kinds)]
             changed = True
             break
     return out
 
 
 def _merge_partner(pieces: list[Piece], i: int, max_gap_s: float, max_s: float) -> int | None:
-    best, best_gap = None, None
+    options = []
     for j in (i - 1, i + 1):
         if not 0 <= j < len(pieces):
             continue
@@ -69,9 +73,9 @@ def _merge_partner(pieces: list[Piece], i: int, max_gap_s: float, max_s: float) 
         gap = b.start_s - a.end_s
         if gap > max_gap_s or b.end_s - a.start_s > max_s:
             continue
-        if best_gap is None or gap < best_gap:
-            best, best_gap = j, gap
-    return best
+        shared = len(pieces[i].kinds & pieces[j].kinds) / max(len(pieces[i].kinds | pieces[j].kinds), 1)
+        options.append((round(gap, 3), -shared, pieces[j].duration_s, j))
+    return min(options)[-1] if options else None
 
 
 def split_long(
@@ -83,7 +87,8 @@ def split_long(
     """Split `piece` recursively at its best cut point until every part is <= max_s.
 
     `cuts_in(start_s, end_s)` lists the allowed cut points inside a span. Only cuts leaving both
-    parts >= min_s are used; with none left the piece stays long (never cut blind).
+    parts >= min_s are used, preferably those that keep the number of parts minimal (first part
+    <= max_s, the rest fitting in the remaining parts); with none left the piece stays long (never cut blind).
     """
     if piece.duration_s <= max_s:
         return [piece]
@@ -94,6 +99,9 @@ def split_long(
     ]
     if not cuts:
         return [piece]
+    parts = math.ceil(piece.duration_s / max_s)
+    lo, hi = piece.end_s - (parts - 1) * max_s, piece.start_s + max_s
+    cuts = [c for c in cuts if lo <= c.time_s <= hi] or cuts
     best = max(cuts, key=lambda c: (c.score, -abs(c.time_s - (piece.start_s + piece.end_s) / 2)))
     left = replace(piece, end_s=best.time_s, end_reason=best.reason)
     right = replace(piece, start_s=best.time_s, start_reason=best.reason)
