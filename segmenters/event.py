@@ -10,6 +10,7 @@ quietest point (never inside a short detected sound). Long quiet stretches becom
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -101,9 +102,10 @@ class EventSegmenter(Segmenter):
         pieces = insert_cuts(pieces, changes, SPEAKER_CHANGE, p.min_turn_s, finder, p.turn_snap_s)
         pieces = merge_short(pieces, p.min_s, p.merge_gap_s, p.max_s)
         pieces = [q for piece in pieces for q in split_long(piece, p.max_s, p.min_s, finder)]
+        pieces = [replace(q, end_s=min(q.end_s, ev.duration_s)) for q in pieces if q.start_s < ev.duration_s]
         segments = [self._span(q, masks, ev) for q in pieces]
         log.debug("event: %d segments, %d speaker changes", len(segments), len(changes))
-        return Segmentation(segments, _silences(masks, pieces, p.min_silence_s), list(ev.turns))
+        return Segmentation(segments, _silences(masks, pieces, p.min_silence_s, ev.duration_s), list(ev.turns))
 
     def _span(self, q: Piece, masks: Masks, ev: Evidence) -> SegmentSpan:
         p = self.params
@@ -120,11 +122,11 @@ class EventSegmenter(Segmenter):
         return SegmentSpan(round(q.start_s, 3), round(q.end_s, 3), q.start_reason, q.end_reason, scores + (speech_share,), branches)
 
 
-def _silences(masks: Masks, pieces: list[Piece], min_s: float) -> list[Span]:
+def _silences(masks: Masks, pieces: list[Piece], min_s: float, duration_s: float) -> list[Span]:
     quiet = ~(masks.active | masks.speech | masks.music | masks.sound)
     out = []
     for a, b in runs(quiet):
-        s, e = a * masks.hop_s, b * masks.hop_s
+        s, e = a * masks.hop_s, min(b * masks.hop_s, duration_s)
         if e - s >= min_s and not any(q.start_s < e and s < q.end_s for q in pieces):
             out.append(Span(round(s, 3), round(e, 3)))
     return out

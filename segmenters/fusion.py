@@ -149,8 +149,7 @@ def music_mask(ev: Evidence, active: np.ndarray, speech: np.ndarray, p: FusionPa
         return np.zeros(n, dtype=bool)
     score = _profile_on_grid(ev, ev.profile.branch_score("music"), n)
     leading = score >= _profile_on_grid(ev, ev.profile.branch_score("sound"), n)
-    width = max(1, frames(p.music_smooth_s, hop))
-    smooth = np.convolve(score, np.ones(width) / width, mode="same")
+    smooth = _moving_average(score, frames(p.music_smooth_s, hop))
     # extension stops at speech (music under speech is the bed test's call) and where a sound leads
     m = _hysteresis(score >= p.music_threshold, (smooth >= p.music_low) & leading & ~speech)
     edge = frames(ev.profile.patch_s, hop)  # patches at a region's edges also hear its neighbours
@@ -162,6 +161,11 @@ def music_mask(ev: Evidence, active: np.ndarray, speech: np.ndarray, p: FusionPa
     m = fill_short(m, True, frames(p.min_music_s, hop))
     m = _snap_to_activity(m, active & ~speech | m, frames(ev.profile.patch_s / 2, hop)) & active
     return fill_short(m, False, frames(p.music_gap_s, hop))  # rests and quiet bars stay inside the music
+
+
+def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
+    width = max(1, min(width, len(x)))
+    return np.convolve(x, np.ones(width) / width, mode="same")[: len(x)] if len(x) else x
 
 
 def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:

@@ -127,3 +127,21 @@ def test_diarization_fills_speaker_turns(scene_audio):
     # no turn in the jingle or the interlude: only speech regions are diarized
     assert not any(t.start_s < 12.0 or 70.0 < t.start_s < 87.0 for t in out.speaker_turns)
     assert sum(s.branches == ("music",) for s in out.segments) >= 2
+
+
+@pytest.mark.parametrize("n", [0, 1, 800, 16000 * 5])
+def test_empty_short_and_silent_inputs(no_diarization, n):
+    out = no_diarization.segment(np.zeros(n, dtype=np.float32), 16000)
+    assert out.segments == []
+    for sil in out.silences:  # digital silence of 5 s: one silence, inside the recording
+        assert 0.0 <= sil.start_s < sil.end_s <= n / 16000 + 1e-9
+
+
+def test_other_sample_rates_keep_recording_time(no_diarization, corpus_dir):
+    import soundfile as sf
+
+    x, sr = sf.read(str(corpus_dir / "bad_inputs" / "hires_48k_24bit.wav"), dtype="float32", always_2d=True)
+    out = no_diarization.segment(x.mean(axis=1), sr)  # 48 kHz in, times in seconds out
+    kinds = [(s.branches, round(s.start_s, 1)) for s in out.segments]
+    assert [k for k, _ in kinds] == [("speech",), ("music",), ("sound",)], kinds
+    assert abs(out.segments[1].start_s - 3.87) < 0.5 and abs(out.segments[2].start_s - 8.17) < 0.5
