@@ -51,7 +51,7 @@ def test_every_table_loads_in_pyarrow_pandas_and_duckdb(example_run):
         for f in files:
             assert pq.read_schema(f).equals(spec.schema, check_metadata=False), f
         n = len(pd.read_parquet(out / table))
-        assert duckdb.sql(f"select count(*) from '{out}/{table}/*.parquet'").fetchone()[0] == n
+        assert duckdb.sql(f"select count(*) from '{out}/{table}/*.parquet'").fetchall()[0][0] == n
     for table in ("segments", "speech", "captions"):
         assert read_table(out, table).num_rows > 0, table
 
