@@ -29,7 +29,8 @@ class TemplateCaption:
 def describe(e: Event, repeated: bool = False) -> str:
     """The event as a clause, without its span: 'S01 says "hello"', 'a dog barks', 'music plays ...'.
 
-    `repeated`: a sound said before ("a phone rings again").
+    `repeated`: a sound said before ("a phone rings again"), or music that goes on from where the
+    previous music stopped ("the music continues").
     """
     if e.branch == "speech":
         who = e.speaker or "someone"
@@ -37,11 +38,12 @@ def describe(e: Event, repeated: bool = False) -> str:
             return f"{who} speaks, but no words were recognised"
         return f'{who} says "{clean_quote(e.text)}"'
     if e.branch == "music":
-        return _describe_music(e)
+        return _describe_music(e, repeated)
     return _describe_sound(e, repeated)
 
 
 TIMES_WORDS = {2: "twice", 3: "three times"}
+CONTINUE_GAP_S = 0.1  # music starting this close to the end of earlier music continues it
 
 
 def _describe_sound(e: Event, repeated: bool) -> str:
@@ -52,10 +54,10 @@ def _describe_sound(e: Event, repeated: bool) -> str:
     return text + (" in the background" if e.background else "")
 
 
-def _describe_music(e: Event) -> str:
+def _describe_music(e: Event, continued: bool) -> str:
     named = instruments(list(e.tags))
     others = [t for t in e.tags if t not in named]
-    parts = ["music plays"]
+    parts = ["the music continues" if continued else "music plays"]
     if named:
         parts.append(f"with {join_and(named)}")
     if e.tempo_bpm:
@@ -93,11 +95,15 @@ def build_template(events: list[Event], duration_s: float | None, decimals: int)
         return TemplateCaption(text, "", [], [(text, [])])
     statements: list[tuple[str, list[str]]] = []
     said_before: set[str] = set()
+    music_ends: list[float] = []
     for e, context in zip(events, overlap_contexts(events), strict=True):
-        said = phrase_for(e.label).statement if e.branch == "sound" else None
-        repeated = said in said_before
-        if said:
+        if e.branch == "sound":
+            said = phrase_for(e.label).statement
+            repeated = said in said_before
             said_before.add(said)
+        else:
+            repeated = e.branch == "music" and any(abs(e.start_s - end) <= CONTINUE_GAP_S for end in music_ends)
+            music_ends += [e.end_s] if e.branch == "music" else []
         statements.append((_sentence(e, context, repeated, decimals), [e.key]))
     timeline = [TimelineEvent(e.start_s, e.end_s, e.branch, describe(e), e.source_segment_id) for e in events]
     lines = [f"{fmt_span(e.start_s, e.end_s, decimals)}: {describe(e)}" for e in events]

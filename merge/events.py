@@ -1,8 +1,9 @@
 """Branch rows -> one time-ordered list of events, each keyed back to the row it came from.
 
-Event keys: a speech or music row is its segment id; a speech row whose words carry several
-speakers becomes one event per turn (`<segment_id>@t<i>`); each element of a sound row's `events`
-is its own event (`<segment_id>#e<i>`).
+Event keys name the branch and the row: a speech or music row is `speech/<segment_id>` or
+`music/<segment_id>` (one segment may be in both branches); a speech row whose words carry several
+speakers becomes one event per turn (`speech/<segment_id>@t<i>`); each element of a sound row's
+`events` is its own event (`sound/<segment_id>#e<i>`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 BRANCH_ORDER: dict[str, int] = {"speech": 0, "music": 1, "sound": 2}
 _KEY_SUFFIX = re.compile(r"(@t\d+|#e\d+)$")
+_KEY_PREFIX = re.compile(r"^(speech|music|sound)/")
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,11 @@ class Event:
 
 def segment_of(event_key: str) -> str:
     """The segment id an event key came from."""
-    return _KEY_SUFFIX.sub("", event_key)
+    return _KEY_PREFIX.sub("", _KEY_SUFFIX.sub("", event_key))
+
+
+def branch_key(branch: str, segment_id: str, suffix: str = "") -> str:
+    return f"{branch}/{segment_id}{suffix}"
 
 
 def sort_key(e: Event) -> tuple:
@@ -73,7 +79,7 @@ def speech_events(row: SpeechRow) -> list[Event]:
     if len(turns) <= 1:
         speaker = row.speaker or (turns[0][0] if turns else None) or _single(row.speakers)
         return [
-            Event(row.segment_id, "speech", row.start_s, row.end_s, row.segment_id, row.model_id,
+            Event(branch_key("speech", row.segment_id), "speech", row.start_s, row.end_s, row.segment_id, row.model_id,
                   speaker or "", speaker, " ".join(row.text.split()), tuple(row.words))
         ]
     out = []
@@ -81,7 +87,7 @@ def speech_events(row: SpeechRow) -> list[Event]:
         start = row.start_s if i == 0 else max(row.start_s, words[0].start_s)
         end = row.end_s if i == len(turns) - 1 else min(row.end_s, words[-1].end_s)
         out.append(
-            Event(f"{row.segment_id}@t{i}", "speech", start, end, row.segment_id, row.model_id,
+            Event(branch_key("speech", row.segment_id, f"@t{i}"), "speech", start, end, row.segment_id, row.model_id,
                   speaker, speaker, join_words(words), tuple(words), split_turn=True)
         )
     return out
@@ -118,19 +124,31 @@ def join_words(words: list[Word] | tuple[Word, ...]) -> str:
 
 def music_event(row: MusicRow, max_tags: int, min_tag_score: float) -> Event:
     tags = sorted((t for t in row.tags if t.score >= min_tag_score), key=lambda t: -t.score)
-    names = [t.label.replace("_", " ") for t in tags if t.label.lower() != "music"]
+    names = [tag_name(t.label) for t in tags if t.label.lower() != "music"]
     key_name = " ".join(p for p in (row.key, row.mode) if p) or None
-    return Event(row.segment_id, "music", row.start_s, row.end_s, row.segment_id, row.model_id, "music",
-                 tags=tuple(dict.fromkeys(names))[:max_tags], tempo_bpm=row.tempo_bpm,
-                 key_name=key_name if row.key else None, caption=" ".join(row.caption.split()))
+    return Event(
+        branch_key("music", row.segment_id), "music", row.start_s, row.end_s, row.segment_id, row.model_id, "music",
+        tags=tuple(dict.fromkeys(names))[:max_tags], tempo_bpm=row.tempo_bpm,
+        key_name=key_name if row.key else None, caption=" ".join(row.caption.split()),
+    )
+
+
+def tag_name(label: str) -> str:
+    """"Electric_piano" -> "electric piano"; acronyms ("EDM") keep their case."""
+    name = " ".join(label.replace("_", " ").split())
+    return name if name.isupper() else name.lower()
 
 
 def sound_events(row: SoundRow) -> list[Event]:
     if not row.events:
         log.debug("sound row %s has no events; nothing to caption", row.segment_id)
+    # `count` and `background` are read with defaults so that older sound rows still merge.
     return [
-        Event(f"{row.segment_id}#e{i}", "sound", ev.start_s, ev.end_s, row.segment_id, row.model_id, ev.label,
-              count=max(1, int(getattr(ev, "count", 1) or 1)), background=bool(getattr(ev, "background", False)))
+        Event(
+            branch_key("sound", row.segment_id, f"#e{i}"), "sound", ev.start_s, ev.end_s, row.segment_id,
+            row.model_id, ev.label, count=max(1, int(getattr(ev, "count", 1) or 1)),
+            background=bool(getattr(ev, "background", False)),
+        )
         for i, ev in enumerate(row.events)
     ]
 

@@ -63,6 +63,7 @@ class _Statement:
     masked: str  # quotations replaced, so their words and numbers are not read as claims
     quotes: list[str]
     stems: set[str]  # of the whole statement, quotations included
+    claimed: set[str]  # stems outside quotations: words of a transcript name no sound
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def _support(events: Sequence[Event], duration_s: float | None, cfg: MergeConfig
 def _parse(index: int, raw: str) -> _Statement:
     quotes = [a or b for a, b in _QUOTE.findall(raw)]
     masked = _QUOTE.sub(_MASK, raw)
-    return _Statement(index, raw, masked, quotes, stem_set(raw))
+    return _Statement(index, raw, masked, quotes, stem_set(raw), stem_set(masked))
 
 
 def _trace(st: _Statement, sp: _Support, issues: list[str]) -> tuple[list[str], list[str]]:
@@ -231,14 +232,14 @@ def _trace_time(st: _Statement, sp: _Support, t: float, issues: list[str]) -> li
 
 def _mentioned(e: Event, st: _Statement, sp: _Support) -> bool:
     if e.branch == "music":
-        return any(contains_stem(st.stems, w) for w in MUSIC_WORDS)
+        return any(contains_stem(st.claimed, w) for w in MUSIC_WORDS)
     if e.branch == "speech":
         if e.speaker and e.speaker not in _SPEAKER.findall(st.masked):
             return False
         words = set(tokens(e.text))
         return _overlap(words, set(tokens(st.text))) >= sp.cfg.min_speech_word_overlap
     for terms in (label_terms(e.label), phrase_terms(e.label)):
-        if all(contains_stem(st.stems, t) for t in terms):
+        if all(contains_stem(st.claimed, t) for t in terms):
             return True
     return False
 

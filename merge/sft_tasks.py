@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from merge.caption import build_template
-from merge.events import Event, join_words
+from merge.events import Event, branch_key, join_words, tag_name
+from merge.faithfulness import RECORDING_KEY
 from merge.labels import SoundPhrase, instruments, phrase_for
 from merge.sft_base import Example, SftContext, Window, register_task
 from merge.speech_attrs import speech_attributes
@@ -29,7 +30,7 @@ SENTENCE_END = (".", "?", "!")
 
 
 def _ex(w: Window, prompt: str, response: str, events: list[Event] | tuple[Event, ...]) -> Example:
-    return Example(prompt, response, w.start_s, w.end_s, tuple(e.key for e in events) or ("recording",))
+    return Example(prompt, response, w.start_s, w.end_s, tuple(e.key for e in events) or (RECORDING_KEY,))
 
 
 def _speech(w: Window) -> list[Event]:
@@ -152,7 +153,8 @@ def speech_attribute_qa(ctx: SftContext) -> list[Example]:
         if row.segment_id in split_rows or len(set(row.speakers)) > 1:
             continue  # the row's attributes may belong to only one of its speakers
         for attr in speech_attributes(row):
-            out.append(Example(attr.question, attr.answer, row.start_s, row.end_s, (row.segment_id,)))
+            key = branch_key("speech", row.segment_id)
+            out.append(Example(attr.question, attr.answer, row.start_s, row.end_s, (key,)))
     return out
 
 
@@ -165,11 +167,12 @@ def music_qa(ctx: SftContext) -> list[Example]:
             answers["tempo"] = f"About {row.tempo_bpm:.0f} BPM."
         if row.key:
             answers["key"] = " ".join(p for p in (row.key, row.mode) if p) + "."
-        names = instruments([t.label.replace("_", " ") for t in sorted(row.tags, key=lambda t: -t.score)])
+        names = instruments([tag_name(t.label) for t in sorted(row.tags, key=lambda t: -t.score)])
         if names:
             answers["instruments"] = capitalize(join_and(list(dict.fromkeys(names)))) + "."
         if row.caption.strip():
             answers["caption"] = " ".join(row.caption.split())
         for kind, answer in answers.items():
-            out.append(Example(MUSIC_PROMPTS[kind], answer, row.start_s, row.end_s, (row.segment_id,)))
+            key = branch_key("music", row.segment_id)
+            out.append(Example(MUSIC_PROMPTS[kind], answer, row.start_s, row.end_s, (key,)))
     return out

@@ -30,7 +30,7 @@ class CaptionLink:
     """One statement of the caption and the events (and their branch rows) it was traced to."""
 
     statement: str
-    event_keys: list[str] = field(default_factory=list)  # segment id, "<segment_id>#e<i>" for sound events
+    event_keys: list[str] = field(default_factory=list)  # "speech/<segment_id>", "sound/<segment_id>#e<i>", ...
     segment_ids: list[str] = field(default_factory=list)
 
 

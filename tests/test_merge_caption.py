@@ -82,7 +82,7 @@ def test_timeline_links_back_to_rows_and_model_ids():
     # each statement is linked to the segment it came from
     door = next(lk for lk in cap.links if "door" in lk.statement)
     assert door.segment_ids == [out.sound[1].segment_id]
-    assert door.event_keys == [f"{out.sound[1].segment_id}#e0"]
+    assert door.event_keys == [f"sound/{out.sound[1].segment_id}#e0"]
 
 
 def _subset(out: RecordingOutputs, **keep) -> RecordingOutputs:
@@ -170,4 +170,37 @@ def test_speech_rows_as_the_speech_branch_writes_them():
     cap = _caption(dataclasses.replace(out, speech=[dataclasses.replace(first, words=gap_words), dropped]))
     assert 'S01 says "Good morning everyone. Let\'s start with the budget." (7.00 - 10.40)' in cap.caption
     assert "S02 speaks, but no words were recognised (13.20 - 21.90)." in cap.caption
+    assert cap.faithful, cap.faithfulness_issues
+
+
+def test_segment_in_speech_and_music_branches():
+    """One segment routed to both branches (speech over a song) gives two events with distinct keys; the
+    word "song" inside the transcript does not count as naming the music."""
+    out = example_outputs()
+    speech = out.speech[1]
+    song = dataclasses.replace(out.music[0], segment_id=speech.segment_id, start_s=speech.start_s,
+                               end_s=speech.end_s, caption="", tags=[], tempo_bpm=None, key="A", mode="minor")
+    talk = dataclasses.replace(speech, text="We are listening to a quiet song on the guitar.", words=[])
+    cap = _caption(dataclasses.replace(out, speech=[talk], music=[song], sound=[]))
+    assert cap.caption == (
+        'S02 says "We are listening to a quiet song on the guitar." (13.20 - 21.90). '
+        "While S02 speaks, music plays in A minor (13.20 - 21.90)."
+    )
+    assert cap.faithful, cap.faithfulness_issues
+    assert [lk.event_keys for lk in cap.links] == [[f"speech/{speech.segment_id}"], [f"music/{speech.segment_id}"]]
+    assert [lk.segment_ids for lk in cap.links] == [[speech.segment_id]] * 2
+
+
+def test_music_split_in_two_segments_continues():
+    out = example_outputs()
+    first = dataclasses.replace(out.music[0], tags=[*out.music[0].tags[:1]], caption="")
+    from schemas.common import LabelScore, segment_id
+
+    second = dataclasses.replace(first, segment_id=segment_id("meeting_01", 6.5, 9.0), start_s=6.5, end_s=9.0,
+                                 tags=[LabelScore("Electric_piano", 0.6), LabelScore("EDM", 0.5)])
+    cap = _caption(dataclasses.replace(out, music=[first, second], speech=[], sound=[]))
+    assert cap.caption == (
+        "Music plays with piano at about 96 BPM in D major (0.00 - 6.50). "
+        "The music continues with electric piano at about 96 BPM in D major, tagged EDM (6.50 - 9.00)."
+    )
     assert cap.faithful, cap.faithfulness_issues

@@ -149,7 +149,8 @@ def test_speech_attribute_qa_uses_measured_columns_and_skips_nulls():
     assert set(qa) == {"What is the speaker's gender?", "What is the speaker's average pitch?"}
     assert qa["What is the speaker's gender?"].response == "Female."
     assert qa["What is the speaker's average pitch?"].response == "About 182 Hz."
-    assert all((r.audio_start_s, r.audio_end_s, r.sources) == (13.2, 21.9, [row.segment_id]) for r in qa.values())
+    key = f"speech/{row.segment_id}"
+    assert all((r.audio_start_s, r.audio_end_s, r.sources) == (13.2, 21.9, [key]) for r in qa.values())
     # the two-speaker row and rows without measures give no attribute questions
     assert not [r for r in _sft(out)[1] if r.task == "speech_attribute_qa"]
 
