@@ -98,3 +98,16 @@ def test_caption_is_time_ordered_and_counts_repeats():
     assert cap == ("a dog barks, 4.8-5.7 s; a phone rings twice, 7.2-9.9 s; a roaring cats sound, 12.0-13.0 s; "
                    "applause, 20.0-23.0 s")
     assert sound_caption([]) == ""
+
+
+def test_masked_spans_find_a_rise_under_speech_only():
+    from annotators.sound.masked import MaskedConfig, masked_spans
+
+    t = 12
+    scores = _scores({"Speech": [0.99] * 8 + [0.0] * 4, "Dog": [1e-6] * t, "Rain": [1e-6] * t}, t)
+    scores[3:5, NAMES.index("Dog")] = 0.03  # logit -3.5: far above its own level, far below 0.3
+    scores[9:11, NAMES.index("Rain")] = 0.03  # the same rise outside speech: left to the normal path
+    cfg = MaskedConfig(enabled=True)
+    spans = masked_spans(scores, [NAMES.index("Dog"), NAMES.index("Rain")], [NAMES.index("Speech")], cfg)
+    assert [(NAMES[s.cls], s.first, s.last, s.masked) for s in spans] == [("Dog", 3, 4, True)]
+    assert masked_spans(scores, [NAMES.index("Dog")], [NAMES.index("Speech")], MaskedConfig()) == []

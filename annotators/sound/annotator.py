@@ -13,6 +13,7 @@ from annotators.registry import register_annotator
 from schemas.sound import SoundRow
 
 log = logging.getLogger(__name__)
+MASKERS = ("Speech",)  # speech pushes every other class down while it sounds
 
 
 class SoundParams(AnnotatorParams):
@@ -26,6 +27,10 @@ class SoundParams(AnnotatorParams):
     fold_overlap: float = Field(0.5, ge=0, le=1)
     max_alternatives: int = Field(4, ge=0)
     alternative_min_score: float = Field(0.1, ge=0, le=1, description="runner-up classes listed from this score")
+    masked_detection: bool = Field(False, description="also look for events under speech by relative rises")
+    masked_rise_on: float = Field(7.0, gt=0, description="logit rise over the class's segment median")
+    masked_rise_off: float = Field(4.0, gt=0)
+    masked_floor_logit: float = -4.0
     refine_times: bool = True
     min_excess_db: float = Field(3.0, ge=0)
     peak_fraction: float = Field(0.25, ge=0, le=1)
@@ -51,6 +56,7 @@ class SoundEventAnnotator(Annotator):
         super().__init__(params, device)
         self._tagger = None
         self._candidates: list[int] = []
+        self._maskers: list[int] = []
         self._cfg = None
 
     @property
@@ -67,8 +73,9 @@ class SoundEventAnnotator(Annotator):
         self._tagger = make_tagger(self.params.tagger, self.params.tagger_model, self.device)
         self._tagger.setup()
         excluded = set(self.params.exclude)
-        self._candidates = [i for i in labels.sound_event_indices(self._tagger.class_names)
-                            if self._tagger.class_names[i] not in excluded]
+        names = self._tagger.class_names
+        self._candidates = [i for i in labels.sound_event_indices(names) if names[i] not in excluded]
+        self._maskers = labels.indices(names, MASKERS) if self.params.masked_detection else []
         self._cfg = event_config(self.params)
 
     def annotate(self, batch: Sequence[SegmentAudio]) -> list[SoundRow]:
@@ -82,6 +89,6 @@ class SoundEventAnnotator(Annotator):
         tagger = self._tagger
         starts, scores = tagger.frame_scores(seg.samples, seg.sample_rate, hop_s=self.params.hop_s)
         events = build_events(seg.samples, seg.sample_rate, seg.start_s, starts, scores, tagger.class_names,
-                              self._candidates, tagger.patch_s, self.params.hop_s, self._cfg)
+                              self._candidates, tagger.patch_s, self.params.hop_s, self._cfg, self._maskers)
         return SoundRow(seg.recording_id, seg.segment_id, seg.start_s, seg.end_s, self.model_id,
                         self.model_version, events=events, caption=sound_caption(events))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from annotators.sound.detect import DetectConfig
 from annotators.sound.events import EventConfig
+from annotators.sound.masked import MaskedConfig
 from annotators.sound.refine import RefineConfig
 
 
@@ -17,6 +18,8 @@ def event_config(p) -> EventConfig:
         max_alternatives=p.max_alternatives,
         alternative_min_score=p.alternative_min_score,
     )
+    masked = MaskedConfig(enabled=p.masked_detection, rise_on=p.masked_rise_on, rise_off=p.masked_rise_off,
+                          floor_logit=p.masked_floor_logit)
     refine = RefineConfig(min_excess_db=p.min_excess_db, peak_fraction=p.peak_fraction)
-    return EventConfig(detect=detect, refine=refine, refine_times=p.refine_times, min_event_s=p.min_event_s,
+    return EventConfig(detect=detect, masked=masked, refine=refine, refine_times=p.refine_times, min_event_s=p.min_event_s,
                        background_min_s=p.background_min_s)

@@ -34,6 +34,7 @@ class ClassSpan:
     last: int
     peak: float
     mean: float
+    masked: bool = False  # found by a relative rise under speech, not by the absolute thresholds
 
 
 @dataclass
@@ -53,6 +54,10 @@ class GridEvent:
     @property
     def peak(self) -> float:
         return max(s.peak for s in self.spans)
+
+    @property
+    def masked(self) -> bool:
+        return all(s.masked for s in self.spans)
 
 
 def _smooth(scores: np.ndarray, frames: int) -> np.ndarray:

@@ -9,6 +9,7 @@ import numpy as np
 
 from annotators.audioset import labels as L
 from annotators.sound.detect import DetectConfig, GridEvent, alternatives, class_spans, event_label, fold_spans
+from annotators.sound.masked import MaskedConfig, masked_spans
 from annotators.sound.refine import Envelope, RefineConfig, Spectrum, band_spectrum, count_bursts, refine_span, rms_dbfs
 from schemas.common import LabelScore
 from schemas.sound import SoundEvent
@@ -19,6 +20,7 @@ REFINE_SAMPLE_RATE = 16000
 @dataclass(frozen=True)
 class EventConfig:
     detect: DetectConfig = DetectConfig()
+    masked: MaskedConfig = MaskedConfig()
     refine: RefineConfig = RefineConfig()
     refine_times: bool = True
     min_event_s: float = 0.05
@@ -64,6 +66,17 @@ def _timed(ev: GridEvent, grid: Grid, spec: Spectrum | None, duration: float, cf
         if refined is not None:
             start, end, env = refined
     return Timed(ev, max(0.0, start), min(duration, end), env)
+
+
+def audible_over_masker(t: Timed, cfg: EventConfig) -> bool:
+    """A masked detection must show in its own bands above what the surroundings (speech) reach."""
+    if not t.grid.masked:
+        return True
+    if t.envelope is None:
+        return False
+    spec = t.envelope.spectrum
+    inside = t.envelope.values_db[spec.index(t.start): spec.index(t.end) + 1]
+    return inside.size > 0 and float(inside.max()) - t.envelope.busy_db >= cfg.masked.min_contrast_db
 
 
 def _related(a: Timed, b: Timed, names: Sequence[str]) -> bool:
@@ -117,16 +130,19 @@ def _to_sound_event(t: Timed, samples: np.ndarray, sample_rate: int, offset_s: f
 
 def build_events(samples: np.ndarray, sample_rate: int, offset_s: float, starts_s: np.ndarray, scores: np.ndarray,
                  class_names: Sequence[str], candidates: Sequence[int], patch_s: float, hop_s: float,
-                 cfg: EventConfig) -> list[SoundEvent]:
-    """Events of one segment; `offset_s` (the segment's start) turns segment time into recording time."""
+                 cfg: EventConfig, maskers: Sequence[int] = ()) -> list[SoundEvent]:
+    """Events of one segment; `offset_s` (the segment's start) turns segment time into recording time.
+    `maskers`: classes (speech, music) under which events are also looked for by relative rises."""
     duration = samples.size / sample_rate
-    grid_events = fold_spans(class_spans(scores, candidates, cfg.detect), class_names, cfg.detect)
+    spans = class_spans(scores, candidates, cfg.detect) + masked_spans(scores, candidates, maskers, cfg.masked)
+    spans.sort(key=lambda s: (-s.peak, -s.mean, s.first))
+    grid_events = fold_spans(spans, class_names, cfg.detect)
     if not grid_events:
         return []
     use_spec = cfg.refine_times and sample_rate == REFINE_SAMPLE_RATE
     spec = band_spectrum(samples, cfg.refine) if use_spec else None
     grid = Grid(starts_s, patch_s, hop_s)
-    timed = [_timed(ev, grid, spec, duration, cfg) for ev in grid_events]
+    timed = [t for t in (_timed(ev, grid, spec, duration, cfg) for ev in grid_events) if audible_over_masker(t, cfg)]
     timed = [t for t in fold_refined(timed, class_names, cfg) if t.end - t.start >= cfg.min_event_s]
     tags = TaggerOutput(scores, candidates, class_names)
     out = [_to_sound_event(t, samples, sample_rate, offset_s, duration, tags, cfg) for t in timed]
