@@ -36,6 +36,9 @@ def init_ray(cfg: PipelineConfig) -> bool:
         return False
     num_cpus = cfg.runtime.num_cpus or os.cpu_count() or 1
     ray.init(
+        # "local": a private instance even when `ray start` left its address in /tmp/ray (without it,
+        # ray.init would join that cluster and refuse num_cpus).
+        address="local",
         num_cpus=num_cpus,
         include_dashboard=False,
         logging_level=logging.WARNING,
