@@ -72,15 +72,20 @@ def count_syllables(word: str) -> int:
     return max(groups, 1) if _LETTER_RE.search(word) else 0
 
 
-def _pitch(audio: np.ndarray, sr: int, p: ParalinguisticParams) -> tuple[float | None, float | None]:
+def _pitch(audio: np.ndarray, sr: int, spans, p: ParalinguisticParams) -> tuple[float | None, float | None]:
+    """F0 mean and range over voiced frames inside `spans` (the words), so music or noise around the
+    speech in the same segment does not count."""
     import librosa
 
     frame = int(2 ** math.ceil(math.log2(p.pitch_frame_s * sr)))
     if len(audio) < frame:
         return None, None
     f0, voiced, _ = librosa.pyin(audio, fmin=p.fmin_hz, fmax=p.fmax_hz, sr=sr, frame_length=frame,
-                                 hop_length=int(p.hop_s * sr))
-    f0 = f0[voiced & np.isfinite(f0)]
+                                 hop_length=int(p.hop_s * sr), center=True)
+    keep = voiced & np.isfinite(f0)
+    if spans:
+        keep &= _speech_mask(len(f0), p.hop_s, spans)
+    f0 = f0[keep]
     if len(f0) < p.min_voiced_frames:
         return None, None
     lo, hi = np.percentile(f0, [5, 95])
@@ -132,11 +137,12 @@ def _rate_and_pauses(words: Sequence[tuple[float, float, str]], p: Paralinguisti
 
 
 def measure(audio: np.ndarray, sr: int, words: Sequence[tuple[float, float, str]], p: ParalinguisticParams) -> Measures:
-    """`words`: (start_s, end_s, text) in segment time, sorted."""
+    """`words`: (start_s, end_s, text) in segment time, sorted; without words the whole audio counts."""
     audio = np.asarray(audio, dtype=np.float32)
-    mean_f0, range_f0 = _pitch(audio, sr, p)
+    spans = [(s, e) for s, e, _ in words]
+    mean_f0, range_f0 = _pitch(audio, sr, spans, p)
     wps, sps, pause_ratio = _rate_and_pauses(words, p)
-    volume, snr = _level_and_snr(audio, sr, [(s, e) for s, e, _ in words], p)
+    volume, snr = _level_and_snr(audio, sr, spans, p)
     return Measures(mean_f0, range_f0, wps, sps, volume, pause_ratio, snr)
 
 

@@ -45,7 +45,7 @@ def _speakers(seg: SegmentAudio, words: list[Word]) -> tuple[str | None, list[st
 
 
 def _paralinguistics(audio: np.ndarray, sr: int, seg: SegmentAudio, words: list[Word], params) -> dict:
-    if not params.enabled or len(audio) == 0:
+    if not params.enabled or not words:  # no recognised words: nothing says this is a voice
         return {}
     rel = [(w.start_s - seg.start_s, w.end_s - seg.start_s, w.word) for w in words]
     m = measure(audio, sr, rel, params)
@@ -56,16 +56,17 @@ def build_row(seg: SegmentAudio, audio: np.ndarray, sr: int, res: AsrResult, ver
               model_id: str, model_version: str | None) -> SpeechRow:
     words = [] if verdict.drop else _recording_words(seg, res, params.speaker_max_gap_s)
     speaker, speakers = _speakers(seg, words)
+    heard = bool(res.text.strip()) and not verdict.drop  # a language detected on silence means nothing
     return SpeechRow(
         recording_id=seg.recording_id,
         segment_id=seg.segment_id,
         start_s=seg.start_s,
         end_s=seg.end_s,
         text="" if verdict.drop else res.text,
-        language=res.language,
+        language=res.language if heard else None,
         model_id=model_id,
         model_version=model_version,
-        language_prob=res.language_prob,
+        language_prob=res.language_prob if heard else None,
         words=words,
         speaker=speaker,
         speakers=speakers,

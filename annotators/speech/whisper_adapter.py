@@ -139,11 +139,13 @@ class OpenAIWhisperAdapter:
 
         n_mels = self.model.dims.n_mels
         mels = [
-            whisper.pad_or_trim(whisper.log_mel_spectrogram(c.audio, n_mels, padding=whisper.audio.N_SAMPLES),
-                                whisper.audio.N_FRAMES)
+            whisper.pad_or_trim(
+                whisper.log_mel_spectrogram(c.audio, n_mels, padding=whisper.audio.N_SAMPLES, device=self.model.device),
+                whisper.audio.N_FRAMES,
+            )
             for c in chunks
         ]
-        return torch.stack(mels).to(self.model.device)
+        return torch.stack(mels)
 
     def _options(self, temperature: float):
         import whisper
@@ -258,7 +260,8 @@ class OpenAIWhisperAdapter:
         if not decoded:
             return AsrResult("", None, None, (), None, None, None)
         sentences = tuple(s for c in decoded for s in c.sentences)
-        text = " ".join(s.text for s in sentences)
+        # The decoder's own text keeps the language's spacing (none between CJK sentences).
+        text = " ".join(t for t in (c.decoded.text.strip() for c in decoded) if t)
         main = max(decoded, key=lambda c: len(c.audio))
         lang_prob = (main.language_probs or {}).get(main.decoded.language)
         weights = np.array([max(1, len(c.decoded.tokens)) for c in decoded], dtype=float)
