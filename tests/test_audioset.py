@@ -84,3 +84,24 @@ def test_label_groups_resolve(yamnet):
     assert names.index("Silence") not in events and names.index("Bicycle bell") in events
     unknown = (labels.SPEECH | labels.MUSIC | labels.AMBIENCE | labels.BELLS) - set(names)
     assert not unknown, unknown  # every grouped name is a real class name
+
+
+def test_user_paths_onnx_file_and_zip(tmp_path, yamnet, scene_audio):
+    """A user's own export: a .onnx with its external data beside it, or a .zip; same scores as packaged."""
+    import zipfile
+
+    from annotators.audioset.yamnet import packaged_files
+
+    zip_path, class_map = packaged_files()
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(tmp_path)
+    onnx_file = next(tmp_path.rglob("*.onnx"))
+    dog = _span(scene_audio("s05_sound_events"), 4.0, 6.5)
+    expected = yamnet.frame_scores(dog, SR)[1]
+    for path, cmap in ((str(onnx_file), str(class_map)), (str(zip_path), None)):
+        model = YamNet(model_path=path, class_map=cmap)
+        model.setup()
+        assert model.class_names == yamnet.class_names and model.model_id == path
+        assert np.array_equal(model.frame_scores(dog, SR)[1], expected)
+    with pytest.raises(FileNotFoundError):
+        YamNet(model_path=str(tmp_path / "missing.onnx")).setup()

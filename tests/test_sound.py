@@ -118,3 +118,15 @@ def test_truth_labels_cover_the_corpus(corpus_dir, annotator):
     names = set(annotator._tagger.class_names)
     unknown = {k: v - names for k, v in TRUTH_TO_AUDIOSET.items() if v - names}
     assert not unknown, unknown
+
+
+def test_other_sample_rate_gives_the_same_events(annotator, scene_audio):
+    import soxr
+
+    x = scene_audio("s05_sound_events")[40 * SR: 47 * SR]  # cow and rooster
+    x8 = soxr.resample(x, SR, 8000).astype(np.float32)
+    a = annotator.annotate([SegmentAudio("s05", "a", 40.0, 47.0, x)])[0]
+    b = annotator.annotate([SegmentAudio("s05", "b", 40.0, 47.0, x8, sample_rate=8000)])[0]
+    assert [e.label for e in a.events] and len(b.events) >= 1
+    for ea in a.events[:1]:
+        assert any(abs(ea.start_s - eb.start_s) < 0.15 for eb in b.events)

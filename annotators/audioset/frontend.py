@@ -62,3 +62,13 @@ def log_mel_frames(samples: np.ndarray, cfg: LogMelConfig = LogMelConfig()) -> n
     frames = np.lib.stride_tricks.sliding_window_view(x, cfg.window)[:: cfg.hop]
     spec = np.abs(np.fft.rfft(frames * _hann(cfg.window), n=cfg.n_fft, axis=1)).astype(np.float32)
     return np.log(spec @ mel_matrix(cfg) + cfg.log_offset).astype(np.float32)
+
+
+def to_16k(samples: np.ndarray, sample_rate: int, target: int = LogMelConfig.sample_rate) -> np.ndarray:
+    """Mono float32 at 16 kHz (soxr when resampling is needed)."""
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if sample_rate == target or x.size == 0:
+        return x
+    import soxr
+
+    return soxr.resample(x, sample_rate, target).astype(np.float32)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotators.audioset.frontend import LogMelConfig, log_mel_frames
+from annotators.audioset.frontend import LogMelConfig, log_mel_frames, to_16k
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ class YamNet:
     """YAMNet tagger: `frame_scores(samples)` -> patch start times and [T, 521] scores in 0..1."""
 
     patch_s: float = 0.96
+    max_batch: int = 64  # patches per call for exports with a dynamic batch axis
 
     def __init__(self, model_path: str | None = None, device: str = "cpu", class_map: str | None = None,
                  intra_op_threads: int = 1):
@@ -153,21 +154,19 @@ class YamNet:
         shape = list(self._input.shape)
         if shape[-2:] != [PATCH_FRAMES, self._mel.n_mels]:
             raise ValueError(f"YAMNet ONNX input must end in [96, 64] log-mel frames, got {shape}")
-        self._batch_fixed = isinstance(shape[0], int)
-        self._feed_shape = [1 if d is None or isinstance(d, str) else d for d in shape]
+        # quantized exports take one patch per call; a dynamic first axis takes a whole batch
+        self._max_batch = shape[0] if isinstance(shape[0], int) else self.max_batch
+        self._patch_shape = tuple(d if isinstance(d, int) else 1 for d in shape[1:])
 
     def frame_scores(self, samples: np.ndarray, sample_rate: int = 16000, hop_s: float = 0.48
                      ) -> tuple[np.ndarray, np.ndarray]:
         """Scores of every 0.96 s patch, patches every `hop_s`; short or empty audio gives one padded patch."""
         self.setup()
         patches, starts = self._patches(samples, sample_rate, hop_s)
-        scores = np.empty((len(patches), len(self.class_names) or NUM_CLASSES), dtype=np.float32)
-        for i, patch in enumerate(patches):
-            scores[i] = self._run_patch(patch)
-        return starts, scores
+        return starts, self._run(patches)
 
     def _patches(self, samples: np.ndarray, sample_rate: int, hop_s: float) -> tuple[np.ndarray, np.ndarray]:
-        mel = log_mel_frames(_to_16k(samples, sample_rate), self._mel)
+        mel = log_mel_frames(to_16k(samples, sample_rate), self._mel)
         hop_frames = max(1, round(hop_s / self._mel.hop_s))
         n_frames = mel.shape[0]
         n_patches = 1 + max(0, int(np.ceil((n_frames - PATCH_FRAMES) / hop_frames)))
@@ -179,29 +178,22 @@ class YamNet:
         starts = np.arange(n_patches, dtype=np.float64) * hop_frames * self._mel.hop_s
         return mel[idx], starts
 
-    def _run_patch(self, patch: np.ndarray) -> np.ndarray:
+    def _run(self, patches: np.ndarray) -> np.ndarray:
+        """[N, 96, 64] log-mel patches -> [N, C] scores in 0..1."""
         q = self._quant
         if q is not None:
-            feed = np.clip(np.round(patch / q.in_scale + q.in_zp), 0, 255).astype(q.in_dtype)
+            feed = np.clip(np.round(patches / q.in_scale + q.in_zp), 0, 255).astype(q.in_dtype)
         else:
-            feed = patch.astype(np.float32)
-        out = self._session.run(None, {self._input.name: feed.reshape(self._feed_shape)})[0].reshape(-1)
+            feed = patches.astype(np.float32)
+        name, step = self._input.name, max(1, self._max_batch)
+        outs = [self._session.run(None, {name: feed[i: i + step].reshape(-1, *self._patch_shape)})[0]
+                for i in range(0, len(feed), step)]
+        out = np.concatenate(outs).reshape(len(feed), -1).astype(np.float32)
         if q is not None:
-            logits = q.out_scale * (out.astype(np.float32) - q.out_zp)
-            return _sigmoid(logits)
-        out = out.astype(np.float32)
+            return _sigmoid(q.out_scale * (out - q.out_zp))
         # float exports usually end in a sigmoid already; apply one only to values outside 0..1 (logits)
         return out if out.min() >= 0.0 and out.max() <= 1.0 else _sigmoid(out)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0)))).astype(np.float32)
-
-
-def _to_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    x = np.asarray(samples, dtype=np.float32).reshape(-1)
-    if sample_rate == LogMelConfig.sample_rate or x.size == 0:
-        return x
-    import soxr
-
-    return soxr.resample(x, sample_rate, LogMelConfig.sample_rate).astype(np.float32)

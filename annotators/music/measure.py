@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from annotators.audioset.frontend import to_16k
 from annotators.audioset.tagger import TaggerAdapter
 from annotators.base import SegmentAudio
 from annotators.music.caption import MusicFacts, music_caption
@@ -50,17 +51,8 @@ def music_config(p) -> MusicConfig:
     )
 
 
-def _to_16k(y: np.ndarray, sr: int) -> np.ndarray:
-    y = np.asarray(y, dtype=np.float32).reshape(-1)
-    if sr == ANALYSIS_SAMPLE_RATE or y.size == 0:
-        return y
-    import soxr
-
-    return soxr.resample(y, sr, ANALYSIS_SAMPLE_RATE).astype(np.float32)
-
-
 def measure_segment(samples: np.ndarray, sample_rate: int, tagger: TaggerAdapter, cfg: MusicConfig) -> MusicMeasures:
-    y = _to_16k(samples, sample_rate)
+    y = to_16k(samples, sample_rate)
     sr = ANALYSIS_SAMPLE_RATE
     _, scores = tagger.frame_scores(y, sr, hop_s=cfg.hop_s)
     return MusicMeasures(

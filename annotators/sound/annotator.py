@@ -13,6 +13,7 @@ from annotators.registry import register_annotator
 from schemas.sound import SoundRow
 
 log = logging.getLogger(__name__)
+SAMPLE_RATE = 16000
 MASKERS = ("Speech",)  # speech pushes every other class down while it sounds
 
 
@@ -86,9 +87,12 @@ class SoundEventAnnotator(Annotator):
         from annotators.sound.caption import sound_caption
         from annotators.sound.events import build_events
 
+        from annotators.audioset.frontend import to_16k
+
         tagger = self._tagger
-        starts, scores = tagger.frame_scores(seg.samples, seg.sample_rate, hop_s=self.params.hop_s)
-        events = build_events(seg.samples, seg.sample_rate, seg.start_s, starts, scores, tagger.class_names,
+        samples = to_16k(seg.samples, seg.sample_rate)  # the time refinement works on 16 kHz log-mel frames
+        starts, scores = tagger.frame_scores(samples, SAMPLE_RATE, hop_s=self.params.hop_s)
+        events = build_events(samples, SAMPLE_RATE, seg.start_s, starts, scores, tagger.class_names,
                               self._candidates, tagger.patch_s, self.params.hop_s, self._cfg, self._maskers)
         return SoundRow(seg.recording_id, seg.segment_id, seg.start_s, seg.end_s, self.model_id,
                         self.model_version, events=events, caption=sound_caption(events))
