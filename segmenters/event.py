@@ -24,9 +24,9 @@ from segmenters.class_profile import load_tagger
 from segmenters.cuts import CutFinder, insert_cuts
 from segmenters.energy import runs
 from segmenters.evidence import Evidence, gather
-from segmenters.fusion import FusionParams, Masks, build_masks, frames, kind_pieces
+from segmenters.fusion import OFF_REASON, ON_REASON, FusionParams, Masks, build_masks, foreground_edges, frames, kind_pieces
 from segmenters.registry import register_segmenter
-from segmenters.spans import Piece, merge_short, split_long
+from segmenters.spans import Piece, drop_background_gaps, merge_short, split_long
 from segmenters.speaker_change import change_points, load_diarizer
 from segmenters.vad import VadParams, load_model
 
@@ -105,6 +105,10 @@ class EventSegmenter(Segmenter):
         pieces = [Piece(k.start_s, k.end_s, k.start_reason, k.end_reason, k.kinds) for k in kind_pieces(masks, p.fusion)]
         changes = change_points(ev.turns, p.min_turn_s, p.change_gap_s)
         pieces = insert_cuts(pieces, changes, SPEAKER_CHANGE, p.min_turn_s, finder, p.turn_snap_s)
+        onsets, offsets = foreground_edges(masks, p.min_s)  # events inside a bed change no kind set
+        pieces = insert_cuts(pieces, onsets, ON_REASON["sound"], p.min_s / 2)
+        pieces = insert_cuts(pieces, offsets, OFF_REASON["sound"], p.min_s / 2)
+        pieces = drop_background_gaps(pieces, p.min_s, p.merge_gap_s)
         pieces = merge_short(pieces, p.min_s, p.merge_gap_s, p.max_s)
         pieces = [q for piece in pieces for q in split_long(piece, p.max_s, p.min_s, finder)]
         pieces = [replace(q, end_s=min(q.end_s, ev.duration_s)) for q in pieces if q.start_s < ev.duration_s]

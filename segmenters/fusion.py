@@ -45,6 +45,12 @@ class FusionParams(BaseModel):
     sound_threshold: float = Field(0.3, gt=0, lt=1, description="class-profile score of a sound beside music")
     sound_over_speech_threshold: float = Field(0.45, gt=0, lt=1, description="the same, where VAD hears speech")
     min_sound_s: float = Field(0.15, ge=0, description="shorter sound runs are dropped")
+    bed_floor_dbfs: float = Field(-45.0, description="a recording whose floor (10th-percentile level) is louder "
+                                  "than this has a background bed: the floor itself is a sound")
+    bed_margin_db: float = Field(6.0, ge=0, description="bed frames: within this of the floor; under speech, "
+                                 "a bed on both sides continues if the speech's own floor is within this of it")
+    bed_edge_s: float = Field(0.3, gt=0, description="how close to a speech region the bed must sound")
+    bed_window_s: float = Field(1.0, gt=0, description="window of the running floor that follows a bed under speech")
     min_state_s: float = Field(0.3, ge=0, description="a change of kinds lasting less than this is smoothed away")
     refine_s: float = Field(0.4, ge=0, description="profile-based onsets move to an acoustic onset this close")
     activity: ActivityRule = ActivityRule()
@@ -69,6 +75,7 @@ class Masks:
     speech: np.ndarray
     music: np.ndarray
     sound: np.ndarray
+    foreground: np.ndarray  # sound events, without a background bed: their edges cut even inside a bed
 
     def of(self, kind: str) -> np.ndarray:
         return getattr(self, kind)
@@ -206,7 +213,9 @@ def extend_speech(speech: np.ndarray, active: np.ndarray, music: np.ndarray, ev:
     return out
 
 
-def sound_mask(ev: Evidence, active: np.ndarray, speech: np.ndarray, music: np.ndarray, p: FusionParams) -> np.ndarray:
+def sound_mask(ev: Evidence, active: np.ndarray, speech: np.ndarray, music: np.ndarray, p: FusionParams
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(every sound, foreground sound events only: without a background bed)."""
     n, hop = len(active), ev.acoustic.hop_s
     sound = active & ~speech & ~music
     if ev.profile is not None:
@@ -214,7 +223,46 @@ def sound_mask(ev: Evidence, active: np.ndarray, speech: np.ndarray, music: np.n
         threshold = np.where(speech, p.sound_over_speech_threshold, p.sound_threshold)
         sound |= _refine_onsets((score >= threshold) & active, ev, p) & active
     sound |= filled_dips(ev.acoustic, speech, p.overlap) & active
-    return fill_short(sound, True, frames(p.min_sound_s, hop))
+    foreground = fill_short(sound, True, frames(p.min_sound_s, hop))
+    sound = fill_short(sound | background_bed(ev, n, p), True, frames(p.min_sound_s, hop))
+    return bed_under_speech(sound, speech, _level_dbfs(ev, n), p, hop), foreground
+
+
+def _level_dbfs(ev: Evidence, n: int) -> np.ndarray:
+    db = ev.energy.db[:n]
+    return np.pad(db, (0, n - len(db)), mode="edge") if 0 < len(db) < n else (db if len(db) else np.full(n, -120.0))
+
+
+def background_bed(ev: Evidence, n: int, p: FusionParams) -> np.ndarray:
+    """A floor far above room tone is a background sound (rain, traffic, a crowd) under everything."""
+    level = _level_dbfs(ev, n)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    floor = float(np.percentile(level, p.activity.floor_percentile))
+    if floor <= p.bed_floor_dbfs:
+        return np.zeros(n, dtype=bool)
+    return level >= floor - p.bed_margin_db
+
+
+def bed_under_speech(sound: np.ndarray, speech: np.ndarray, level: np.ndarray, p: FusionParams, hop: float) -> np.ndarray:
+    """A sound heard right before or after a speech region goes on beneath it for as long as the speech's
+    quietest moments (between words; running low percentile) stay about as loud as that sound."""
+    from scipy.ndimage import percentile_filter
+
+    out, edge = sound.copy(), max(1, frames(p.bed_edge_s, hop))
+    if not (sound.any() and speech.any()):
+        return out
+    floor = percentile_filter(level, p.activity.floor_percentile, size=max(1, frames(p.bed_window_s, hop)))
+    for a, b in runs(speech):
+        before, after = sound[max(0, a - edge) : a], sound[b : b + edge]
+        sides = [lv[m] for lv, m in ((level[max(0, a - edge) : a], before), (level[b : b + edge], after)) if len(m) and m.mean() > 0.5]
+        if not sides:
+            continue
+        under = floor[a:b] >= np.median(np.concatenate(sides)) - p.bed_margin_db
+        for r0, r1 in runs(under):
+            if r0 == 0 or r1 == b - a:  # the bed runs in from an edge where it was heard
+                out[a + r0 : a + r1] = True
+    return out
 
 
 def _refine_onsets(m: np.ndarray, ev: Evidence, p: FusionParams) -> np.ndarray:
@@ -237,8 +285,8 @@ def build_masks(ev: Evidence, p: FusionParams) -> Masks:
     active = activity(ev, speech, p)
     music = music_mask(ev, active, speech, p)
     speech = extend_speech(speech, active, music, ev, p)
-    sound = sound_mask(ev, active, speech, music, p)
-    return Masks(ev.acoustic.hop_s, active, speech, music, sound)
+    sound, foreground = sound_mask(ev, active, speech, music, p)
+    return Masks(ev.acoustic.hop_s, active, speech, music, sound, foreground)
 
 
 def kind_codes(masks: Masks) -> np.ndarray:
@@ -288,3 +336,13 @@ def _reason(before: int, after: int) -> str:
     on = [ON_REASON[k] for k in kinds_of(after) - kinds_of(before)]
     off = [OFF_REASON[k] for k in kinds_of(before) - kinds_of(after)]
     return join_reasons(*on, *off)
+
+
+def foreground_edges(masks: Masks, min_event_s: float) -> tuple[list[float], list[float]]:
+    """Onsets and offsets of foreground sound events lasting at least `min_event_s`."""
+    hop, on, off = masks.hop_s, [], []
+    for a, b in runs(masks.foreground):
+        if (b - a) * hop >= min_event_s:
+            on.append(a * hop)
+            off.append(b * hop)
+    return on, off

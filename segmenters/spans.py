@@ -42,6 +42,20 @@ def join_reasons(*reasons: str) -> str:
     return REASON_JOIN.join(sorted(parts))
 
 
+def drop_background_gaps(pieces: Sequence[Piece], min_s: float, max_gap_s: float) -> list[Piece]:
+    """Drop a short piece holding only what both its neighbours also hold (a background bed heard alone
+    between two utterances): the neighbours already carry it, and merging would erase the speech offset
+    and onset on either side."""
+    out = list(pieces)
+    keep = [True] * len(out)
+    for i in range(1, len(out) - 1):
+        q, a, b = out[i], out[i - 1], out[i + 1]
+        close = q.start_s - a.end_s <= max_gap_s and b.start_s - q.end_s <= max_gap_s
+        if q.duration_s < min_s and close and q.kinds and q.kinds < a.kinds and q.kinds < b.kinds:
+            keep[i] = False
+    return [q for q, k in zip(out, keep) if k]
+
+
 def merge_short(pieces: Sequence[Piece], min_s: float, max_gap_s: float, max_s: float) -> list[Piece]:
     """Merge each piece shorter than `min_s` into a neighbour (gap <= `max_gap_s`, result <= `max_s`):
     the nearer one, then the one with the same kinds, then the shorter one. A short piece with no
