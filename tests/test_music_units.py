@@ -82,7 +82,8 @@ def test_caption_from_measures():
     tags = MusicTags(instruments=[LabelScore("Harpsichord", 0.45), LabelScore("Piano", 0.2)], vocals=False,
                      solo=True)
     facts = MusicFacts(tags, 119.96, "C", "major", "4/4", "moderately loud", "steady", "balanced")
-    assert music_caption(facts) == "solo keyboard at about 120 BPM in C major, 4/4, moderately loud, steady and balanced"
+    expected = "solo keyboard at about 120 BPM in C major, 4/4, moderately loud, steady and balanced"
+    assert music_caption(facts) == expected
     band = MusicTags(instruments=[LabelScore("Guitar", 0.3), LabelScore("Drum kit", 0.2)],
                      genres=[LabelScore("Rock music", 0.2)], vocals=True)
     assert music_caption(MusicFacts(band, None, "E", None)) == "rock music with guitar and drum kit and vocals in E"

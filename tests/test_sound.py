@@ -81,6 +81,19 @@ def test_speech_is_not_a_sound_event(annotator, scene_audio):
     assert len(row.events) <= 1
 
 
+def test_segment_cut_around_one_sound_gets_one_event(annotator, scene_audio, truth):
+    """As the event segmenter cuts: the segment is the sound. Every one gets an event inside it; those
+    below the thresholds come out as low-score best guesses."""
+    x = scene_audio("s05_sound_events")
+    events = truth_sound_events(truth["s05_sound_events"])
+    rows = annotator.annotate([SegmentAudio("s05", f"s05:{i}", t.start_s, t.end_s,
+                                            x[int(t.start_s * SR): int(t.end_s * SR)]) for i, t in enumerate(events)])
+    with_events = [r for r in rows if r.events]
+    assert len(with_events) >= 16
+    detected = [e for r in rows for e in r.events]
+    assert score_sound(events, detected).label_recall >= 0.5
+
+
 def test_segment_offsets_are_recording_time(annotator, scene_audio):
     x = scene_audio("s05_sound_events")
     seg = SegmentAudio("s05", "s05:cow", 41.0, 44.0, x[41 * SR: 44 * SR])

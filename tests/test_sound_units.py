@@ -94,9 +94,9 @@ def test_caption_is_time_ordered_and_counts_repeats():
         SoundEvent("Roaring cats (lions, tigers)", 12.0, 13.0, 0.4),
         SoundEvent("Applause", 20.0, 23.0, 0.5, count=3),
     ]
-    cap = sound_caption(events)
+    cap = sound_caption(events + [SoundEvent("Dog", 30.0, 31.0, 0.06)])
     assert cap == ("a dog barks, 4.8-5.7 s; a phone rings twice, 7.2-9.9 s; a roaring cats sound, 12.0-13.0 s; "
-                   "applause, 20.0-23.0 s")
+                   "applause, 20.0-23.0 s; a sound (possibly dog), 30.0-31.0 s")
     assert sound_caption([]) == ""
 
 
@@ -109,5 +109,5 @@ def test_masked_spans_find_a_rise_under_speech_only():
     scores[9:11, NAMES.index("Rain")] = 0.03  # the same rise outside speech: left to the normal path
     cfg = MaskedConfig(enabled=True)
     spans = masked_spans(scores, [NAMES.index("Dog"), NAMES.index("Rain")], [NAMES.index("Speech")], cfg)
-    assert [(NAMES[s.cls], s.first, s.last, s.masked) for s in spans] == [("Dog", 3, 4, True)]
+    assert [(NAMES[s.cls], s.first, s.last, s.weak) for s in spans] == [("Dog", 3, 4, True)]
     assert masked_spans(scores, [NAMES.index("Dog")], [NAMES.index("Speech")], MaskedConfig()) == []

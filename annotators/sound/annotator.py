@@ -37,6 +37,9 @@ class SoundParams(AnnotatorParams):
     peak_fraction: float = Field(0.25, ge=0, le=1)
     min_event_s: float = Field(0.05, ge=0)
     background_min_s: float = Field(8.0, ge=0)
+    fallback_min_score: float = Field(0.05, ge=0, le=1, description="short segment with no event: report its "
+                                      "best class (low score) when it scores this much and the audio shows a "
+                                      "clear event; 1.0 turns this off")
     exclude: tuple[str, ...] = Field((), description="extra class names never reported as sound events")
 
     @field_validator("tagger")

@@ -47,8 +47,10 @@ def short_name(label: str) -> str:
     return label.split("(")[0].split(",")[0].strip().lower() or label.lower()
 
 
-def phrase(ev: SoundEvent) -> str:
+def phrase(ev: SoundEvent, hedge_below: float = 0.2) -> str:
     name = short_name(ev.label)
+    if ev.score < hedge_below:  # a best guess (e.g. a segment's fallback), worded as one
+        return f"a sound (possibly {name})" + (" in the background" if ev.background else "")
     text = PHRASES.get(ev.label, f"{_article(name)} {name} sound")
     if ev.count >= 2 and ev.label in COUNTABLE:
         text += " " + TIMES_WORDS.get(ev.count, f"{ev.count} times")

@@ -21,5 +21,6 @@ def event_config(p) -> EventConfig:
     masked = MaskedConfig(enabled=p.masked_detection, rise_on=p.masked_rise_on, rise_off=p.masked_rise_off,
                           floor_logit=p.masked_floor_logit)
     refine = RefineConfig(min_excess_db=p.min_excess_db, peak_fraction=p.peak_fraction)
-    return EventConfig(detect=detect, masked=masked, refine=refine, refine_times=p.refine_times, min_event_s=p.min_event_s,
-                       background_min_s=p.background_min_s)
+    return EventConfig(detect=detect, masked=masked, refine=refine, refine_times=p.refine_times,
+                       min_event_s=p.min_event_s, background_min_s=p.background_min_s,
+                       fallback_min_score=p.fallback_min_score)

@@ -34,7 +34,7 @@ class ClassSpan:
     last: int
     peak: float
     mean: float
-    masked: bool = False  # found by a relative rise under speech, not by the absolute thresholds
+    weak: bool = False  # found without the absolute thresholds (under speech, or a segment's fallback)
 
 
 @dataclass
@@ -56,8 +56,8 @@ class GridEvent:
         return max(s.peak for s in self.spans)
 
     @property
-    def masked(self) -> bool:
-        return all(s.masked for s in self.spans)
+    def weak(self) -> bool:
+        return all(s.weak for s in self.spans)
 
 
 def _smooth(scores: np.ndarray, frames: int) -> np.ndarray:

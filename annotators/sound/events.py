@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from annotators.audioset import labels as L
-from annotators.sound.detect import DetectConfig, GridEvent, alternatives, class_spans, event_label, fold_spans
+from annotators.sound.detect import (
+    ClassSpan,
+    DetectConfig,
+    GridEvent,
+    alternatives,
+    class_spans,
+    event_label,
+    fold_spans,
+)
 from annotators.sound.masked import MaskedConfig, masked_spans
 from annotators.sound.refine import Envelope, RefineConfig, Spectrum, band_spectrum, count_bursts, refine_span, rms_dbfs
 from schemas.common import LabelScore
@@ -28,6 +36,9 @@ class EventConfig:
     background_coverage: float = 0.8  # ... covering this much of its segment is a background bed
     max_length_ratio: float = 3.0  # after refinement, fold events of comparable length, related ones, ...
     strong_inner_score: float = 0.5  # ... and short ones inside a stronger event unless they score this much
+    weak_min_contrast_db: float = 6.0  # weak detections must rise this far above their surroundings
+    fallback_min_score: float = 0.05  # a short segment with no event: its best class, if it scores this much
+    fallback_max_s: float = 10.0  # (segments the segmenter cut around one sound)
 
 
 @dataclass(frozen=True)
@@ -68,15 +79,15 @@ def _timed(ev: GridEvent, grid: Grid, spec: Spectrum | None, duration: float, cf
     return Timed(ev, max(0.0, start), min(duration, end), env)
 
 
-def audible_over_masker(t: Timed, cfg: EventConfig) -> bool:
-    """A masked detection must show in its own bands above what the surroundings (speech) reach."""
-    if not t.grid.masked:
+def clearly_audible(t: Timed, cfg: EventConfig) -> bool:
+    """A weak detection must show in its own bands above what its surroundings (speech) reach."""
+    if not t.grid.weak:
         return True
     if t.envelope is None:
         return False
     spec = t.envelope.spectrum
     inside = t.envelope.values_db[spec.index(t.start): spec.index(t.end) + 1]
-    return inside.size > 0 and float(inside.max()) - t.envelope.busy_db >= cfg.masked.min_contrast_db
+    return inside.size > 0 and float(inside.max()) - t.envelope.busy_db >= cfg.weak_min_contrast_db
 
 
 def _related(a: Timed, b: Timed, names: Sequence[str]) -> bool:
@@ -128,6 +139,21 @@ def _to_sound_event(t: Timed, samples: np.ndarray, sample_rate: int, offset_s: f
                       loudness_dbfs=round(level, 2), count=count, alternatives=alts[: cfg.detect.max_alternatives])
 
 
+def fallback_event(scores: np.ndarray, candidates: Sequence[int], cfg: EventConfig) -> list[GridEvent]:
+    """A short segment routed to the sound branch but with no class over the thresholds: one weak event
+    named by its best classes (kept only if the audio shows a clear event, see `clearly_audible`)."""
+    cand = np.asarray(candidates)
+    if scores.size == 0 or cand.size == 0:
+        return []
+    peaks = scores[:, cand].max(axis=0)
+    order = np.argsort(-peaks)[: cfg.detect.max_alternatives + 1]
+    if peaks[order[0]] < cfg.fallback_min_score:
+        return []
+    last = scores.shape[0] - 1
+    return [GridEvent([ClassSpan(int(cand[j]), 0, last, float(peaks[j]), float(scores[:, cand[j]].mean()), weak=True)
+                       for j in order])]
+
+
 def build_events(samples: np.ndarray, sample_rate: int, offset_s: float, starts_s: np.ndarray, scores: np.ndarray,
                  class_names: Sequence[str], candidates: Sequence[int], patch_s: float, hop_s: float,
                  cfg: EventConfig, maskers: Sequence[int] = ()) -> list[SoundEvent]:
@@ -137,12 +163,14 @@ def build_events(samples: np.ndarray, sample_rate: int, offset_s: float, starts_
     spans = class_spans(scores, candidates, cfg.detect) + masked_spans(scores, candidates, maskers, cfg.masked)
     spans.sort(key=lambda s: (-s.peak, -s.mean, s.first))
     grid_events = fold_spans(spans, class_names, cfg.detect)
+    if not grid_events and duration <= cfg.fallback_max_s:
+        grid_events = fallback_event(scores, candidates, cfg)
     if not grid_events:
         return []
     use_spec = cfg.refine_times and sample_rate == REFINE_SAMPLE_RATE
     spec = band_spectrum(samples, cfg.refine) if use_spec else None
     grid = Grid(starts_s, patch_s, hop_s)
-    timed = [t for t in (_timed(ev, grid, spec, duration, cfg) for ev in grid_events) if audible_over_masker(t, cfg)]
+    timed = [t for t in (_timed(ev, grid, spec, duration, cfg) for ev in grid_events) if clearly_audible(t, cfg)]
     timed = [t for t in fold_refined(timed, class_names, cfg) if t.end - t.start >= cfg.min_event_s]
     tags = TaggerOutput(scores, candidates, class_names)
     out = [_to_sound_event(t, samples, sample_rate, offset_s, duration, tags, cfg) for t in timed]

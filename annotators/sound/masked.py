@@ -27,7 +27,6 @@ class MaskedConfig:
     floor_logit: float = -4.0  # absolute floor (sigmoid ~0.018): a rise from nothing to nothing is noise
     min_frames: int = 8  # the segment median needs this many patches to mean anything
     merge_gap_frames: int = 1
-    min_contrast_db: float = 6.0  # kept only if its bands rise this far above what the speech reaches
 
 
 def logits(scores: np.ndarray) -> np.ndarray:
@@ -50,5 +49,5 @@ def masked_spans(scores: np.ndarray, candidates: Sequence[int], maskers: Sequenc
     for j in np.flatnonzero(track.max(axis=0) >= cfg.rise_on):
         for a, b in _hysteresis(track[:, j], cfg.rise_on, cfg.rise_off, cfg.merge_gap_frames):
             seg = scores[a: b + 1, cand[j]]
-            spans.append(ClassSpan(int(cand[j]), a, b, float(seg.max()), float(seg.mean()), masked=True))
+            spans.append(ClassSpan(int(cand[j]), a, b, float(seg.max()), float(seg.mean()), weak=True))
     return spans
