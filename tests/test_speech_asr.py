@@ -156,10 +156,9 @@ def test_paralinguistics_filled_from_measures(rows):
 
 @pytest.mark.slow
 def test_batched_equals_one_at_a_time(annotator, segments, rows):
-    for key in ("en", "fr"):
-        (alone,) = annotator.annotate([segments[key]])
-        assert alone.text == rows[key].text
-        assert alone.language == rows[key].language
+    (alone,) = annotator.annotate([segments["en"]])
+    assert alone.text == rows["en"].text and alone.language == rows["en"].language
+    assert [(w.word, w.start_s) for w in alone.words] == [(w.word, w.start_s) for w in rows["en"].words]
 
 
 @pytest.mark.slow
