@@ -159,6 +159,7 @@ def test_non_speech_and_tiny_inputs_give_no_turns(diarizer, scene_audio, corpus_
     assert len(diarizer.diarize(half_second, 16000)) <= 1
 
 
+@pytest.mark.slow
 def test_other_sample_rate_is_resampled(diarizer, scene_audio):
     import soxr
 

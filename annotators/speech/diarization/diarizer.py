@@ -32,6 +32,12 @@ class DiarizerParams(BaseModel):
         "(GE2E voices are close: 0.1 split one real speaker, 0.3 merged two on our test mixes)")
     min_embedding_speech_s: float = Field(0.6, ge=0, description="less speech than this in a chunk: no embedding")
     min_cluster_speech_s: float = Field(3.0, ge=0, description="a speaker needs this much speech in total")
+    min_cluster_fraction: float = Field(
+        0.01, ge=0, lt=1, description="... and this share of all speech, so that in long recordings stray "
+        "clusters (noise, music taken for a voice) do not become speakers")
+    max_conflict_ratio: float = Field(
+        0.1, ge=0, description="clusters sharing chunks as different local speakers merge only below this "
+        "share of conflicting pairs (segmentation slips are tolerated in large clusters)")
     reliable_speech_s: float = Field(
         2.0, ge=0, description="with a known num_speakers, only embeddings of this much speech form the clusters "
         "(so that stray short ones cannot take a speaker's place); the rest are assigned after")
@@ -114,8 +120,10 @@ class SpeakerDiarizer:
         from annotators.speech.diarization import clustering
 
         p = self.params
-        labels = clustering.agglomerate(speakers.embeddings, p.clustering_threshold, None, speakers.chunk)
-        labels = clustering.drop_small_clusters(labels, speakers.speech_s, p.min_cluster_speech_s, keep_at_least=1)
+        labels = clustering.agglomerate(speakers.embeddings, p.clustering_threshold, None, speakers.chunk,
+                                        p.max_conflict_ratio)
+        min_speech = max(p.min_cluster_speech_s, p.min_cluster_fraction * float(speakers.speech_s.sum()))
+        labels = clustering.drop_small_clusters(labels, speakers.speech_s, min_speech, keep_at_least=1)
         if num_speakers is not None:
             # exactly num_speakers clusters, formed from the embeddings of the speakers that survived above
             basis = (labels >= 0) & (speakers.speech_s >= p.reliable_speech_s)
@@ -123,7 +131,7 @@ class SpeakerDiarizer:
                 basis = labels >= 0 if (labels >= 0).sum() >= num_speakers else np.ones_like(basis)
             labels = np.full(len(speakers.chunk), -1)
             labels[basis] = clustering.agglomerate(speakers.embeddings[basis], p.clustering_threshold, num_speakers,
-                                                   speakers.chunk[basis])
+                                                   speakers.chunk[basis], p.max_conflict_ratio)
         kept = labels >= 0
         centroids = clustering.centroids_of(speakers.embeddings[kept], labels[kept], speakers.speech_s[kept])
         assigned = clustering.assign_with_constraints(speakers.embeddings, speakers.chunk, centroids, p.min_similarity)
