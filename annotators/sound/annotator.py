@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import numpy as np
 from pydantic import Field, field_validator
 
 from annotators.audioset.tagger import check_tagger_name
@@ -48,6 +49,20 @@ class SoundParams(AnnotatorParams):
         return check_tagger_name(v)
 
 
+def with_context(seg: SegmentAudio) -> tuple[np.ndarray, float]:
+    """16 kHz samples to analyse and the recording time of their first sample. Audio just outside the
+    segment, where the pipeline attaches it (optional `context_before` / `context_after` arrays at the
+    segment's rate), lets the tagger and the onset refinement see the sound start out of room tone."""
+    from annotators.audioset.frontend import to_16k
+
+    before = getattr(seg, "context_before", None)
+    after = getattr(seg, "context_after", None)
+    parts = [p for p in (before, seg.samples, after) if p is not None and len(p)]
+    samples = to_16k(np.concatenate(parts) if parts else seg.samples, seg.sample_rate)
+    lead_s = len(before) / seg.sample_rate if before is not None else 0.0
+    return samples, seg.start_s - lead_s
+
+
 @register_annotator("audioset-events")
 class SoundEventAnnotator(Annotator):
     """Sound events (label, start_s, end_s, score) from an AudioSet tagger, speech and music excluded."""
@@ -88,14 +103,13 @@ class SoundEventAnnotator(Annotator):
 
     def _one(self, seg: SegmentAudio) -> SoundRow:
         from annotators.sound.caption import sound_caption
-        from annotators.sound.events import build_events
-
-        from annotators.audioset.frontend import to_16k
+        from annotators.sound.events import build_events, clip_events
 
         tagger = self._tagger
-        samples = to_16k(seg.samples, seg.sample_rate)  # the time refinement works on 16 kHz log-mel frames
+        samples, offset = with_context(seg)
         starts, scores = tagger.frame_scores(samples, SAMPLE_RATE, hop_s=self.params.hop_s)
-        events = build_events(samples, SAMPLE_RATE, seg.start_s, starts, scores, tagger.class_names,
+        events = build_events(samples, SAMPLE_RATE, offset, starts, scores, tagger.class_names,
                               self._candidates, tagger.patch_s, self.params.hop_s, self._cfg, self._maskers)
+        events = clip_events(events, seg.start_s, seg.end_s, self._cfg.min_event_s)
         return SoundRow(seg.recording_id, seg.segment_id, seg.start_s, seg.end_s, self.model_id,
                         self.model_version, events=events, caption=sound_caption(events))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -175,3 +175,13 @@ def build_events(samples: np.ndarray, sample_rate: int, offset_s: float, starts_
     tags = TaggerOutput(scores, candidates, class_names)
     out = [_to_sound_event(t, samples, sample_rate, offset_s, duration, tags, cfg) for t in timed]
     return sorted(out, key=lambda e: (e.start_s, -e.score))
+
+
+def clip_events(events: list[SoundEvent], start_s: float, end_s: float, min_s: float) -> list[SoundEvent]:
+    """Events cut to the segment [start_s, end_s] (they may reach into attached context audio)."""
+    out = []
+    for ev in events:
+        a, b = max(ev.start_s, start_s), min(ev.end_s, end_s)
+        if b - a >= min_s:
+            out.append(ev if (a, b) == (ev.start_s, ev.end_s) else replace(ev, start_s=a, end_s=b))
+    return out
