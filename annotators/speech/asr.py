@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -26,11 +27,11 @@ log = logging.getLogger(__name__)
 class WhisperParams(AnnotatorParams):
     model: str = "pkg:whisper-base"  # size name, .pt path, CTranslate2 folder, or pkg:whisper-base / pkg:whisper-tiny.en
     language: str | None = None  # None: detect per segment
-    task: str = "transcribe"
+    task: Literal["transcribe", "translate"] = "transcribe"
     beam_size: int = Field(1, ge=1)  # 1: greedy (whisper.transcribe's default); 5 is better and slower on CPU
     best_of: int = Field(5, ge=1)
-    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-    batch_size: int = Field(8, ge=1)  # 30 s windows decoded together
+    temperatures: tuple[float, ...] = Field((0.0, 0.2, 0.4, 0.6, 0.8, 1.0), min_length=1)  # fallback order
+    decode_batch_size: int = Field(8, ge=1)  # 30 s windows encoded/decoded together (VRAM/RAM bound)
     word_timestamps: bool = True
     initial_prompt: str | None = None
     compression_ratio_threshold: float = 2.4
@@ -73,7 +74,7 @@ class WhisperAnnotator(Annotator):
             language=p.language, task=p.task, beam_size=p.beam_size, best_of=p.best_of,
             temperatures=p.temperatures, compression_ratio_threshold=p.compression_ratio_threshold,
             logprob_threshold=p.logprob_threshold, no_speech_threshold=p.no_speech_threshold,
-            batch_size=p.batch_size, word_timestamps=p.word_timestamps, initial_prompt=p.initial_prompt,
+            batch_size=p.decode_batch_size, word_timestamps=p.word_timestamps, initial_prompt=p.initial_prompt,
         )
         model = load_whisper(p.model, self.device)
         self.adapter = OpenAIWhisperAdapter(model, p.model, config, model_version=model_version(p.model))
