@@ -207,7 +207,7 @@ def _state_dict(v: dict, dims) -> dict[str, np.ndarray]:
     for i in range(dims.n_audio_layer):
         _block(out, f"encoder.blocks.{i}", v, f"encoder/layer_{i}", cross=False)
     _norm(out, "encoder.ln_post", v, "encoder/layer_norm")
-    out["decoder.token_embedding.weight"] = v["decoder/embeddings/weight"]
+    out["decoder.token_embedding.weight"] = _weight(v, "decoder/embeddings")
     out["decoder.positional_embedding"] = v["decoder/position_encodings/encodings"]
     for i in range(dims.n_text_layer):
         _block(out, f"decoder.blocks.{i}", v, f"decoder/layer_{i}", cross=True)
