@@ -123,7 +123,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs visible, 1 thread used; Python {platform.python_version()}"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}, {os.cpu_count()} logical CPUs visible, 1 thread used; Python {platform.python_version()}; "
+            f"1-min load average {load:.1f} during the run (a busy shared machine inflates the times)")
 
 
 def write_report(path: Path, results, stages, audio_s: float, n_segs: int) -> None:
