@@ -42,6 +42,10 @@ class SegmentAudio:
     class_scores: Sequence[LabelScore] = ()
     speaker_turns: Sequence[SpeakerTurn] = ()  # recording-level diarization clipped to this span
     num_speakers: int | None = None  # known number of speakers of the recording, if the manifest says
+    # Audio just outside the span (up to audio.segment_context_s): lets a model see an event rise out of
+    # room tone at a cut. Never annotated itself.
+    context_before: np.ndarray | None = None
+    context_after: np.ndarray | None = None
 
 
 class AnnotatorParams(BaseModel):

@@ -43,10 +43,11 @@ class AudioRef:
 class BranchWorker:
     """One model, loaded once, annotating batches of segments from any recordings."""
 
-    def __init__(self, branch: BranchConfig, cpus: float, device: str, sample_rate: int, retries: int):
+    def __init__(self, branch: BranchConfig, cpus: float, device: str, audio: AudioConfig, retries: int):
         set_threads(cpus)
         self.annotator = make_annotator(branch, device)
-        self.sample_rate = sample_rate
+        self.sample_rate = audio.sample_rate
+        self.context_s = audio.segment_context_s
         self.retries = retries
 
     def model_info(self) -> tuple[str, str | None]:
@@ -57,5 +58,5 @@ class BranchWorker:
 
         unique = {a.recording_id: a.ref for a in audio_refs}
         arrays = dict(zip(unique, ray.get(list(unique.values()))))
-        audio = [segment_audio(it, arrays[it.recording_id], self.sample_rate) for it in items]
+        audio = [segment_audio(it, arrays[it.recording_id], self.sample_rate, self.context_s) for it in items]
         return annotate_batch(self.annotator, items, audio, self.retries)

@@ -36,6 +36,7 @@ class AudioConfig(_Strict):
     sample_rate: Literal[16000] = 16000  # every model here takes 16 kHz mono
     max_duration_s: float = Field(6 * 3600, gt=0, description="longer files are refused with an error row")
     decode_timeout_s: float = Field(300, gt=0, description="a decode that takes longer is ended and recorded")
+    segment_context_s: float = Field(0.5, ge=0, description="audio either side of a segment given to annotators as context")
 
 
 class ResourcesConfig(_Strict):

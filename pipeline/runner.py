@@ -78,10 +78,13 @@ class Runner:
     def _run_shards(self, todo: list[tuple[str, list[InputItem]]]) -> None:
         import ray
 
+        t0 = time.perf_counter()
         local = init_ray(self.cfg)
         try:
             placement = plan_placement(self.cfg, local)
-            _Loop(self, placement, todo).run()
+            loop = _Loop(self, placement, todo)  # starts the actors and loads every model
+            self.stats.startup_s = time.perf_counter() - t0
+            loop.run()
         finally:
             if local:
                 ray.shutdown()
@@ -119,7 +122,7 @@ class _Loop:
             device = "cuda" if gpus > 0 else "cpu"
             for _ in range(branch.num_actors):
                 actor = actor_cls.options(num_cpus=cpus, num_gpus=gpus, max_restarts=-1, max_task_retries=2).remote(
-                    branch, cpus, device, self.cfg.audio.sample_rate, self.cfg.runtime.segment_retries
+                    branch, cpus, device, self.cfg.audio, self.cfg.runtime.segment_retries
                 )
                 self.idle[name].append(actor)
         # Load every model before any file is touched: a bad model path fails the run at once, clearly.

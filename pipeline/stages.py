@@ -168,9 +168,10 @@ def clip_turns(turns: Sequence[SpeakerTurn], start_s: float, end_s: float) -> tu
     )
 
 
-def segment_audio(item: WorkItem, samples: np.ndarray, sample_rate: int) -> SegmentAudio:
+def segment_audio(item: WorkItem, samples: np.ndarray, sample_rate: int, context_s: float = 0.0) -> SegmentAudio:
     seg = item.segment
     a, b = round(seg.start_s * sample_rate), round(seg.end_s * sample_rate)
+    ctx = round(context_s * sample_rate)
     return SegmentAudio(
         recording_id=item.recording_id,
         segment_id=seg.segment_id,
@@ -181,6 +182,8 @@ def segment_audio(item: WorkItem, samples: np.ndarray, sample_rate: int) -> Segm
         class_scores=tuple(seg.class_scores),
         speaker_turns=item.speaker_turns,
         num_speakers=item.num_speakers,
+        context_before=samples[max(0, a - ctx) : a] if ctx else None,
+        context_after=samples[b : b + ctx] if ctx else None,
     )
 
 
