@@ -256,9 +256,21 @@ class _Loop:
 
 
 def merge_task(outputs: list, merge_cfg) -> list:
+    """Merge a shard in one batched call (an LLM rewriter overlaps its requests); if that fails, merge each
+    recording alone so that one bad recording costs only its own caption: its slot holds the error."""
     from merge.merger import merge_recordings
 
-    return merge_recordings(outputs, merge_cfg)
+    try:
+        return merge_recordings(outputs, merge_cfg)
+    except Exception as batch_error:
+        log.warning("merging %d recordings failed (%s); merging one by one", len(outputs), batch_error)
+    results = []
+    for out in outputs:
+        try:
+            results.extend(merge_recordings([out], merge_cfg))
+        except Exception as e:
+            results.append(e)
+    return results
 
 
 def _outputs(state: RecordingState):
@@ -289,7 +301,11 @@ def _tables(states: list[RecordingState], merged: list | None, sid: str) -> dict
         if merged is None:
             tables["errors"].append(ErrorRow(p.item.recording_id, p.item.uri, "merge", "MergeFailed", f"merge of shard {sid} failed"))
             continue
-        caption, sft = next(merged_iter)
+        result = next(merged_iter)
+        if isinstance(result, Exception):
+            tables["errors"].append(ErrorRow(p.item.recording_id, p.item.uri, "merge", type(result).__name__, str(result) or repr(result)))
+            continue
+        caption, sft = result
         tables["captions"].append(caption)
         tables["sft"].extend(sft)
     return tables
