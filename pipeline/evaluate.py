@@ -3,8 +3,12 @@
 Recordings are matched to truth entries by file name (basename of the `recordings.uri` == basename of the
 truth `file`). Every measure is a function in `METRICS`: it takes a `RecordingCase` (the recording's row, its
 truth record, and lazy access to any output table) and returns named numbers (None = not applicable).
-Add a measure (WER from the speech table, sound top-3 from the sound table) by appending a function.
-Segmentation measures (boundary F1, routing time-F1) are in `segmenters/metrics.py`, shared with the tests.
+Add a measure by appending a function. Segmentation measures (boundary F1, routing time-F1) are in
+`segmenters/metrics.py`, shared with the tests; annotation measures (WER, speakers, word timing, sound labels and
+onsets, tempo, instruments) are in `pipeline/evaluate_annotations.py`.
+
+The result has per-recording measures, their `mean` over recordings where they apply, and corpus `totals`
+(WER = summed errors / summed words, pooled medians) where a mean of per-recording ratios would mislead.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from urllib.parse import unquote, urlparse
 
 import pyarrow.parquet as pq
 
+from pipeline.evaluate_annotations import ANNOTATION_METRICS, corpus_totals
 from schemas.common import BRANCHES
 from segmenters.metrics import TOLERANCES_S, ScoredSpan, score_segmentation
 
@@ -55,6 +60,7 @@ class RecordingCase:
     truth: dict  # the truth.jsonl record
     tables: OutputTables
     cache: dict = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=dict)  # per-item errors pooled into corpus medians
 
     def rows(self, table: str) -> list[dict]:
         return self.tables.rows(table, self.recording["recording_id"])
@@ -93,7 +99,7 @@ def segment_count_metric(case: RecordingCase) -> Measures:
     return {"segments": float(len(rows)), "truth_events": float(len(case.truth.get("events", [])))}
 
 
-METRICS: list[Metric] = [segmentation_metric, segment_count_metric]
+METRICS: list[Metric] = [segmentation_metric, segment_count_metric, *ANNOTATION_METRICS]
 
 
 def uri_basename(uri: str) -> str:
@@ -128,10 +134,12 @@ def evaluate_output(out_dir: Path, truth_path: Path, metrics: list[Metric] | Non
         measures: Measures = {}
         for metric in metrics or METRICS:
             measures.update(metric(case))
-        results.append({"file": name, "recording_id": rec["recording_id"], "status": rec["status"], "measures": measures})
+        results.append({"file": name, "recording_id": rec["recording_id"], "status": rec["status"],
+                        "measures": measures, "samples": case.samples})
     return {
         "recordings": results,
         "mean": _means(results),
+        "totals": corpus_totals(results),
         "unmatched_truth": sorted(set(truth) - matched),
         "unmatched_output": sorted(uri_basename(r["uri"]) for r in recordings if uri_basename(r["uri"]) not in truth),
     }
@@ -149,22 +157,96 @@ def _means(results: list[dict]) -> Measures:
 TABLE_COLUMNS = ("boundary_f1@0.5", "boundary_f1@0.2", "routing_f1.speech", "routing_f1.music", "routing_f1.sound")
 
 
-def _fmt(v: float | None) -> str:
-    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
+HEADERS = {"boundary_f1@0.5": "boundary F1 ±0.5s", "boundary_f1@0.2": "boundary F1 ±0.2s",
+           **{f"routing_f1.{b}": f"routing F1 {b}" for b in BRANCHES}}
 
 
-def render_table(result: dict, columns: tuple[str, ...] = TABLE_COLUMNS):
-    """A rich Table: one row per scored recording, then the means."""
+def _header(measure: str) -> str:
+    return HEADERS.get(measure, measure)
+
+
+@dataclass(frozen=True)
+class AnnotationColumn:
+    header: str
+    measure: str  # per-recording measure, and the `totals` figure of the corpus row
+    fmt: str = "{:.3f}"
+
+
+ANNOTATION_COLUMNS: tuple[AnnotationColumn, ...] = (
+    AnnotationColumn("WER", "wer"),
+    AnnotationColumn("speakers found/ truth", "speakers_match"),
+    AnnotationColumn("word time err (s)", "word_time_error_s"),
+    AnnotationColumn("sound recall top3", "sound_label_recall"),
+    AnnotationColumn("sound onset err (s)", "sound_onset_error_s"),
+    AnnotationColumn("tempo err %", "tempo_error_pct", "{:.1f}"),
+    AnnotationColumn("instr. named", "instrument_named", "{:.2f}"),
+)
+
+
+def _fmt(v: float | None, fmt: str = "{:.3f}") -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
+
+
+def _speakers_cell(measures: Measures) -> str:
+    found, truth = measures.get("speakers_found"), measures.get("speakers_truth")
+    if not truth:
+        return "-" if not found else f"{found:.0f}/0"
+    mark = "" if found == truth else " [red]x"
+    return f"{found:.0f}/{truth:.0f}{mark}"
+
+
+def _annotation_cell(col: AnnotationColumn, measures: Measures) -> str:
+    return _speakers_cell(measures) if col.measure == "speakers_match" else _fmt(measures.get(col.measure), col.fmt)
+
+
+# Numbers and header words are never cut: on a narrow terminal headers wrap and file names fold.
+NUMBER_WIDTH = 5  # "0.123"
+FILE_MIN_WIDTH = 10
+
+
+def _file_column(table) -> None:
+    table.add_column("file", overflow="fold", min_width=FILE_MIN_WIDTH)
+
+
+def _number_column(table, header: str) -> None:
+    table.add_column(header, justify="right", width=max(NUMBER_WIDTH, *(len(w) for w in header.split())))
+
+
+def segmentation_table(result: dict, columns: tuple[str, ...] = TABLE_COLUMNS):
+    """One row per scored recording, then the means."""
     from rich.table import Table
 
     table = Table(title="segmentation vs truth")
-    table.add_column("file")
+    _file_column(table)
     table.add_column("status")
     for c in columns:
-        table.add_column(c, justify="right")
+        _number_column(table, _header(c))
     for r in result["recordings"]:
         table.add_row(r["file"], r["status"], *(_fmt(r["measures"].get(c)) for c in columns))
     table.add_row("[bold]mean", "", *(f"[bold]{_fmt(result['mean'].get(c))}" for c in columns))
     if result["unmatched_truth"]:
         table.caption = f"no output for: {', '.join(result['unmatched_truth'])}"
     return table
+
+
+def annotation_table(result: dict, columns: tuple[AnnotationColumn, ...] = ANNOTATION_COLUMNS):
+    """One row per scored recording, then the corpus figures (`totals`)."""
+    from rich.table import Table
+
+    table = Table(title="annotations vs truth",
+                  caption="corpus: WER and recall from summed counts, errors as pooled medians, speakers as share matched")
+    _file_column(table)
+    for c in columns:
+        _number_column(table, c.header)
+    for r in result["recordings"]:
+        table.add_row(r["file"], *(_annotation_cell(c, r["measures"]) for c in columns))
+    totals = result.get("totals", {})
+    table.add_row("[bold]corpus", *(f"[bold]{_fmt(totals.get(c.measure), c.fmt)}" for c in columns))
+    return table
+
+
+def render_table(result: dict, columns: tuple[str, ...] = TABLE_COLUMNS):
+    """What a person reads: the segmentation table and the annotation table, as one rich renderable."""
+    from rich.console import Group
+
+    return Group(segmentation_table(result, columns), annotation_table(result))
