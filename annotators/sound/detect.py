@@ -149,3 +149,16 @@ def alternatives(event: GridEvent, scores: np.ndarray, candidates: Sequence[int]
         best.setdefault(class_names[cand[j]], float(peaks[j]))
     ranked = sorted(best.items(), key=lambda kv: (kv[0] in L.GENERIC, -kv[1]))
     return ranked[: cfg.max_alternatives + 1]
+
+
+def one_name_per_source_first(label: str, ranked: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Alternatives reordered so that each further possible source is named once before more names of a source
+    already named (the label's own family included); otherwise in their given order. The first alternatives
+    then hedge between sources ("Cat", "Growling" for a doubtful animal) instead of repeating the label's
+    synonyms ("Cat", "Caterwaul", "Purr")."""
+    named: list[str] = [label]
+    first, later = [], []
+    for name, score in ranked:
+        (later if any(L.same_source(name, n) for n in named) else first).append((name, score))
+        named.append(name)
+    return first + later

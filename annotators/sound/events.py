@@ -16,6 +16,7 @@ from annotators.sound.detect import (
     class_spans,
     event_label,
     fold_spans,
+    one_name_per_source_first,
 )
 from annotators.sound.masked import MaskedConfig, masked_spans
 from annotators.sound.refine import Envelope, RefineConfig, Spectrum, band_spectrum, count_bursts, refine_span, rms_dbfs
@@ -130,7 +131,8 @@ def _to_sound_event(t: Timed, samples: np.ndarray, sample_rate: int, offset_s: f
     ev = _merged(t)
     label, score = event_label(ev, tags.names)
     ranked = alternatives(ev, tags.scores, tags.candidates, tags.names, cfg.detect)
-    alts = [LabelScore(n, round(s, 4)) for n, s in ranked if n != label]
+    others = one_name_per_source_first(label, [(n, s) for n, s in ranked if n != label])
+    alts = [LabelScore(n, round(s, 4)) for n, s in others]
     length = t.end - t.start
     bed = length >= cfg.background_min_s and length >= cfg.background_coverage * duration
     count = count_bursts(t.envelope, t.start, t.end, cfg.refine) if t.envelope is not None else 1
