@@ -33,6 +33,8 @@ RATIO_TOTALS: dict[str, tuple[str, str]] = {
 # Corpus figures that are the median of pooled per-item samples: name -> sample key.
 MEDIAN_TOTALS: dict[str, str] = {
     "word_time_error_s": "word_time_error_s",
+    "word_start_error_s": "word_start_error_s",
+    "word_end_error_s": "word_end_error_s",
     "sound_onset_error_s": "sound_onset_error_s",
     "tempo_error_pct": "tempo_error_pct",
 }
@@ -93,28 +95,35 @@ def speaker_count_metric(case: RecordingCase) -> Measures:
 # --- speech: word timing -----------------------------------------------------------------------------------
 
 
-def word_time_errors(events: Sequence[Mapping], words: Sequence[Mapping]) -> tuple[list[float], int]:
+def word_time_errors(events: Sequence[Mapping], words: Sequence[Mapping]) -> tuple[list[float], list[float], int]:
     """Per truth speech event: |first overlapping word start - event start| and |last word end - event end|.
-    Returns the errors and the number of events no word overlaps (they add no error)."""
-    errors, missed = [], 0
+    Returns the start errors, the end errors and the number of events no word overlaps (they add no error)."""
+    starts, ends, missed = [], [], 0
     for e in events:
         inside = [w for w in words if w["start_s"] < e["end"] and e["start"] < w["end_s"]]
         if not inside:
             missed += 1
             continue
-        errors.append(abs(min(w["start_s"] for w in inside) - e["start"]))
-        errors.append(abs(max(w["end_s"] for w in inside) - e["end"]))
-    return errors, missed
+        starts.append(abs(min(w["start_s"] for w in inside) - e["start"]))
+        ends.append(abs(max(w["end_s"] for w in inside) - e["end"]))
+    return starts, ends, missed
 
 
 def word_time_metric(case: RecordingCase) -> Measures:
-    """Median absolute error of the word-timed span of each truth speech event (starts and ends pooled)."""
+    """Median absolute error of the word-timed span of each truth speech event (starts and ends pooled; each
+    side alone too, since the two err differently)."""
     events = _speech_events(case)
     if not events:
-        return {"word_time_error_s": None, "word_time_events_missed": None}
-    errors, missed = word_time_errors(events, _words(case))
-    case.samples["word_time_error_s"] = errors
-    return {"word_time_error_s": median(errors) if errors else None, "word_time_events_missed": float(missed)}
+        return {k: None for k in ("word_time_error_s", "word_start_error_s", "word_end_error_s",
+                                  "word_time_events_missed")}
+    starts, ends, missed = word_time_errors(events, _words(case))
+    case.samples.update(word_time_error_s=starts + ends, word_start_error_s=starts, word_end_error_s=ends)
+    return {
+        "word_time_error_s": median(starts + ends) if starts else None,
+        "word_start_error_s": median(starts) if starts else None,
+        "word_end_error_s": median(ends) if ends else None,
+        "word_time_events_missed": float(missed),
+    }
 
 
 # --- sound -------------------------------------------------------------------------------------------------

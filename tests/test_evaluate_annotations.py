@@ -158,6 +158,8 @@ def test_word_time_error_is_the_median_of_start_and_end_errors(tmp_path):
     assert _of(late, TALK)["word_time_error_s"] == pytest.approx(0.4)
     assert sorted(late["recordings"][0]["samples"]["word_time_error_s"]) == pytest.approx([0.0, 0.4, 0.4, 1.0])
     assert late["totals"]["word_time_error_s"] == pytest.approx(0.4)
+    m = _of(late, TALK)
+    assert m["word_start_error_s"] == pytest.approx(0.2) and m["word_end_error_s"] == pytest.approx(0.7)
 
 
 # --- sound ------------------------------------------------------------------------------------------------
@@ -229,3 +231,18 @@ def test_table_and_cli_json_show_the_annotation_measures(tmp_path):
     res = json.loads(proc.stdout)
     assert res["totals"]["wer"] == pytest.approx(7 / 10)  # "good morning to you all my friends" missing
     assert _of(res, TUNE)["tempo_error_pct"] == 0.0 and _of(res, TUNE)["instrument_named"] == 1.0
+
+
+def test_alternatives_hedge_between_sources_before_synonyms():
+    """The sound branch lists each further possible source before more synonyms of one already named, so a
+    doubtful label ("Cat" for a bark) does not fill the top 3 with its own synonyms."""
+    from annotators.sound.detect import one_name_per_source_first
+    from annotators.sound.metrics import TruthEvent, names_truth
+
+    ranked = [("Caterwaul", 0.8), ("Purr", 0.5), ("Growling", 0.3), ("Bark", 0.2)]
+    reordered = one_name_per_source_first("Cat", ranked)
+    assert [n for n, _ in reordered] == ["Growling", "Caterwaul", "Purr", "Bark"]
+    bark = TruthEvent("dog_bark", 1.0, 2.0)
+    as_listed = SoundEvent("Cat", 1.0, 2.0, 0.9, alternatives=[LabelScore(n, s) for n, s in ranked])
+    hedged = SoundEvent("Cat", 1.0, 2.0, 0.9, alternatives=[LabelScore(n, s) for n, s in reordered])
+    assert not names_truth(bark, [as_listed]) and names_truth(bark, [hedged])
