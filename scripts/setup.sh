@@ -26,6 +26,8 @@ if [ ! -f "$VENV/.complete" ]; then
   "$VENV/bin/python" -m compileall -q -j 0 "$VENV/lib" >/dev/null 2>&1 || true
   touch "$VENV/.complete"
 fi
-"$VENV/bin/pip" install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
+if ! "$VENV/bin/pip" install -q --no-deps -e . >"$VENV/editable-install.log" 2>&1; then
+  cat "$VENV/editable-install.log"; echo "installing moss-annotate into $VENV failed"; exit 1
+fi
 ln -sfn "$VENV" .venv
 echo "ready: $(.venv/bin/moss-annotate --help >/dev/null && echo moss-annotate) in .venv -> $VENV"
