@@ -206,12 +206,21 @@ def _near(a: float, b: float, sp: _Support) -> bool:
 
 def _trace_span(st: _Statement, sp: _Support, a: float, b: float, issues: list[str]) -> list[str]:
     cands = [e for e in sp.starts.near(a, sp.cfg.time_tolerance_s) if _near(e.end_s, b, sp)]
-    named = [e.key for e in cands if _mentioned(e, st, sp)]
+    named = [e for e in cands if _mentioned(e, st, sp)]
+    # "While music plays, a bell rings (0.51 - 3.00)" also names the music (0.50 - 3.00): a span stated
+    # exactly as an event's own span belongs to that event, not to one that merely lies within tolerance.
+    exact = [e for e in named if _states_span_of(e, a, b, sp)]
+    named = [e.key for e in (exact or named)]
     if cands and not named:
         issues.append(f"statement {st.index}: span {a:g} - {b:g} is {_desc(cands[0])}, which it does not name")
     elif not cands and not (sp.duration_s and _near(a, 0.0, sp) and _near(b, sp.duration_s, sp)):
         issues.append(f"statement {st.index}: span {a:g} - {b:g} is not the span of any event")
     return named
+
+
+def _states_span_of(e: Event, a: float, b: float, sp: _Support) -> bool:
+    decimals = sp.cfg.time_decimals
+    return fmt_span(e.start_s, e.end_s, decimals) == fmt_span(a, b, decimals)
 
 
 def _is_recording_span(st: _Statement, sp: _Support) -> bool:

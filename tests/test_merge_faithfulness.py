@@ -118,3 +118,21 @@ def test_decade_tag_is_not_read_as_a_time():
     assert d.report.faithful, d.report.issues
     rep = _check(d, d.template.caption + " Then at 25 s a bell rings.")
     assert any("time 25" in i for i in rep.issues)
+
+
+def test_overlap_clause_does_not_restate_an_event_with_a_near_identical_span():
+    """Regression (bundled example ex4): music 0.50-3.00 under a sound at 0.51-3.00. The template says
+    "While music plays, a ... sound occurs (0.51 - 3.00)": that span is the sound's, not the music's again."""
+    from merge.outputs import RecordingOutputs
+    from merge.merger import merge_recordings
+    from pipeline.config import MergeConfig
+    from schemas.music import MusicRow
+    from schemas.recordings import RecordingRow
+    from schemas.sound import SoundEvent, SoundRow
+
+    rec = RecordingRow("r", "/r.wav", "ok", duration_s=5.0)
+    music = MusicRow("r", "r:m", 0.5, 3.0, "yamnet", caption="solo guitar")
+    sound = SoundRow("r", "r:s", 0.5, 3.0, "yamnet", events=[SoundEvent("Jingle bell", 0.51, 3.0, 0.4)])
+    (caption, _), = merge_recordings([RecordingOutputs(rec, [], [], [music], [sound])], MergeConfig())
+    assert caption.faithful, caption.faithfulness_issues
+    assert "(0.51 - 3.00)" in caption.caption and "(0.50 - 3.00)" in caption.caption
