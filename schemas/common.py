@@ -19,6 +19,14 @@ class LabelScore:
 
 LABEL_SCORE = pa.struct([("label", pa.string()), ("score", pa.float32())])
 
+# Key columns of every branch table: which segment of which recording, in recording seconds.
+SEGMENT_KEY_FIELDS = [
+    pa.field("recording_id", pa.string(), nullable=False),
+    pa.field("segment_id", pa.string(), nullable=False),
+    pa.field("start_s", pa.float64(), nullable=False),
+    pa.field("end_s", pa.float64(), nullable=False),
+]
+
 # Columns every annotation row carries so that any row can be traced to the model that made it.
 MODEL_FIELDS = [
     pa.field("model_id", pa.string(), nullable=False),

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from schemas.common import LABEL_SCORE, MODEL_FIELDS, LabelScore
+from schemas.common import LABEL_SCORE, LabelScore, MODEL_FIELDS, SEGMENT_KEY_FIELDS
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,7 @@ class SoundRow:
 
 SOUND = pa.schema(
     [
-        pa.field("recording_id", pa.string(), nullable=False),
-        pa.field("segment_id", pa.string(), nullable=False),
-        pa.field("start_s", pa.float64(), nullable=False),
-        pa.field("end_s", pa.float64(), nullable=False),
+        *SEGMENT_KEY_FIELDS,
         *MODEL_FIELDS,
         pa.field("events", pa.list_(SOUND_EVENT)),
         pa.field("caption", pa.string()),

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from schemas.common import MODEL_FIELDS
+from schemas.common import MODEL_FIELDS, SEGMENT_KEY_FIELDS
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,7 @@ class SpeechRow:
 
 SPEECH = pa.schema(
     [
-        pa.field("recording_id", pa.string(), nullable=False),
-        pa.field("segment_id", pa.string(), nullable=False),
-        pa.field("start_s", pa.float64(), nullable=False),
-        pa.field("end_s", pa.float64(), nullable=False),
+        *SEGMENT_KEY_FIELDS,
         pa.field("text", pa.string()),
         pa.field("language", pa.string()),
         *MODEL_FIELDS,
