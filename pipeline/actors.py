@@ -1,4 +1,4 @@
-"""Ray wrappers around the stage logic: the decode+segment task and the long-lived branch actors."""
+"""Ray wrappers around the stage logic: long-lived decode+segment actors and branch actors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from pipeline.config import AudioConfig, BranchConfig, SegmentationConfig
 from pipeline.manifest import InputItem
-from pipeline.stages import BatchOutcome, WorkItem, annotate_batch, make_annotator, prepare_recording, segment_audio
+from pipeline.stages import BatchOutcome, WorkItem, annotate_batch, get_segmenter, make_annotator, prepare_recording, segment_audio
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,22 @@ def prepare_task(item: InputItem, audio_cfg: AudioConfig, seg_cfg: SegmentationC
     samples = prepared.samples if prepared.samples is not None else np.zeros(0, np.float32)
     prepared.samples = None
     return prepared, samples
+
+
+class PrepareWorker:
+    """Decode + segment in a long-lived process, so the segmenter's models load once. (As plain tasks, Ray
+    recycled the worker processes and every new one reloaded the segmenter: ~45% of the time on short files.)"""
+
+    def __init__(self, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, cpus: float, device: str):
+        set_threads(cpus)
+        self.audio_cfg, self.seg_cfg, self.cpus, self.device = audio_cfg, seg_cfg, cpus, device
+        get_segmenter(seg_cfg, device)  # load now: a broken segmenter stops the run at start, not per file
+
+    def ready(self) -> bool:
+        return True
+
+    def prepare(self, item: InputItem):
+        return prepare_task(item, self.audio_cfg, self.seg_cfg, self.cpus, self.device)
 
 
 @dataclass(frozen=True)

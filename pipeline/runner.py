@@ -1,4 +1,4 @@
-"""The Ray Core driver: a bounded window of recordings streaming through decode+segment tasks and
+"""The Ray Core driver: a bounded window of recordings streaming through a pool of decode+segment actors and
 per-branch actor pools, regrouped per recording, merged, and written per shard."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.actors import AudioRef, BranchWorker, prepare_task
+from pipeline.actors import AudioRef, BranchWorker, PrepareWorker
 from pipeline.config import PipelineConfig
 from pipeline.manifest import InputItem, read_inputs, shard
 from pipeline.ray_runtime import Placement, init_ray, plan_placement
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 WAIT_TIMEOUT_S = 1.0  # how often the driver wakes to check recording time limits
 SLOT_EPS = 1e-6  # float CPU shares (0.25 + 0.25 + ...) must not lose a slot to rounding
+# Merging is light (or waits on an LLM endpoint): it must never wait for CPUs the long-lived actors hold.
+MERGE_CPUS = 0
 
 
 @dataclass
@@ -105,17 +107,23 @@ class _Loop:
         self.queue = deque((sid, it) for sid, its in todo for it in its)
         self.futures: dict = {}
         self.in_window = 0
-        # Prepare tasks are submitted only into free slots, so a task's age is its running time (the
-        # recording time limit must not count time spent queued behind other recordings).
+        # A recording goes only to an idle prepare actor, so its age is its running time (the recording time
+        # limit must not count time spent queued behind other recordings).
         self.prepare_started: dict = {}  # metadata ref -> time.monotonic() at submission
-        self.prepare_slots = _prepare_slots(ray.cluster_resources(), placement, self.cfg)
         self.branches = self.cfg.enabled_branches()
         self.pending = {b: deque() for b in self.branches}
         self.idle = {b: deque() for b in self.branches}
-        self.prepare = ray.remote(prepare_task).options(num_returns=2, num_cpus=placement.prepare_cpus, max_retries=2)
+        self.preparers: deque = deque()  # idle prepare actors
         self._start_actors()
 
+    def _new_preparer(self):
+        cpus = self.placement.prepare_cpus
+        actor = self.ray.remote(PrepareWorker).options(num_cpus=cpus, max_restarts=-1, max_task_retries=2)
+        return actor.remote(self.cfg.audio, self.cfg.segmentation, cpus, "cpu")
+
     def _start_actors(self) -> None:
+        slots = _prepare_slots(self.ray.cluster_resources(), self.placement, self.cfg)
+        self.preparers.extend(self._new_preparer() for _ in range(slots))
         actor_cls = self.ray.remote(BranchWorker)
         for name, branch in self.branches.items():
             cpus, gpus = self.placement.actor_cpus[name], self.placement.actor_gpus[name]
@@ -130,6 +138,7 @@ class _Loop:
             model_id, version = self.ray.get(actors[0].model_info.remote())
             self.r.stats.models[name] = {"annotator": self.branches[name].annotator, "model_id": model_id, "model_version": version}
             self.ray.get([a.model_info.remote() for a in list(actors)[1:]])
+        self.ray.get([p.ready.remote() for p in self.preparers])
 
     def run(self) -> None:
         while self.queue or self.futures or any(self.pending.values()):
@@ -145,10 +154,11 @@ class _Loop:
 
     def _submit_prepares(self) -> None:
         rt = self.cfg.runtime
-        while self.queue and self.in_window < rt.max_in_flight and len(self.prepare_started) < self.prepare_slots:
+        while self.queue and self.in_window < rt.max_in_flight and self.preparers:
             sid, item = self.queue.popleft()
-            meta, audio = self.prepare.remote(item, self.cfg.audio, self.cfg.segmentation, self.placement.prepare_cpus, "cpu")
-            self.futures[meta] = ("prepare", sid, item, audio)
+            actor = self.preparers.popleft()
+            meta, audio = actor.prepare.options(num_returns=2).remote(item)
+            self.futures[meta] = ("prepare", sid, item, audio, actor)
             self.prepare_started[meta] = time.monotonic()
             self.in_window += 1
 
@@ -162,9 +172,10 @@ class _Loop:
         for ref, started in list(self.prepare_started.items()):
             if now - started <= limit or self.ray.wait([ref], timeout=0)[0]:  # a finished one takes the normal path
                 continue
-            self.ray.cancel(ref, force=True)
             del self.prepare_started[ref]
-            _, sid, item, audio = self.futures.pop(ref)
+            _, sid, item, audio, actor = self.futures.pop(ref)
+            self.ray.kill(actor, no_restart=True)  # a restarted actor would retry the stuck call
+            self.preparers.append(self._new_preparer())
             log.warning("%s: not decoded and segmented within %g s; cancelled", item.uri, limit)
             self._add_prepared(sid, item, audio, _timeout_failure(item, limit))
 
@@ -181,11 +192,12 @@ class _Loop:
                 self.futures[actor.annotate.remote(items, refs)] = ("annotate", name, actor, items)
 
     # ---- completions ----------------------------------------------------------------------------------
-    def _on_prepare(self, ref, sid: str, item: InputItem, audio_ref) -> None:
+    def _on_prepare(self, ref, sid: str, item: InputItem, audio_ref, actor) -> None:
         del self.prepare_started[ref]
+        self.preparers.append(actor)
         try:
             prepared: PreparedRecording = self.ray.get(ref)
-        except Exception as e:  # the task itself died (worker killed, OOM) after its retries
+        except Exception as e:  # the actor process died (killed, OOM) more often than it may retry
             prepared = _system_failure(item, "prepare", e)
         self._add_prepared(sid, item, audio_ref, prepared)
 
@@ -251,7 +263,7 @@ class _Loop:
         if shard.finished == len(shard.items) and not shard.merging:
             shard.merging = True
             outputs = [_outputs(s) for s in shard.recordings.values() if s.prepared.recording.status != "error"]
-            merge = self.ray.remote(merge_task).options(num_cpus=0.1, max_retries=2)
+            merge = self.ray.remote(merge_task).options(num_cpus=MERGE_CPUS, max_retries=2)
             self.futures[merge.remote(outputs, self.cfg.merge)] = ("merge", shard.shard_id)
 
 
@@ -329,10 +341,10 @@ def _timeout_failure(item: InputItem, limit_s: float) -> PreparedRecording:
 
 
 def _prepare_slots(resources: dict, placement: Placement, cfg: PipelineConfig) -> int:
-    """How many prepare tasks can run at once beside the branch actors (at least one)."""
+    """How many prepare actors fit beside the branch actors: at least one, at most the window."""
     actors = sum(placement.actor_cpus[n] * b.num_actors for n, b in cfg.enabled_branches().items())
     free = float(resources.get("CPU", 1.0)) - actors
-    return max(1, int(free / placement.prepare_cpus + SLOT_EPS))
+    return min(cfg.runtime.max_in_flight, max(1, int(free / placement.prepare_cpus + SLOT_EPS)))
 
 
 def _item_error(w: WorkItem, stage: str, exc: BaseException) -> ErrorRow:
