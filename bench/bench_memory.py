@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +78,22 @@ class MemoryPeak:
     rss_bytes: int = 0
     processes: int = 0
     samples: int = 0
+    by_process: dict[str, float] = field(default_factory=dict)  # MiB of PSS per process name at the PSS peak
+
+
+def _name(pid: int) -> str:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    words = [w.decode(errors="replace") for w in cmd if w]
+    if not words:
+        return "?"
+    if words[0].startswith("ray::"):
+        return words[0]
+    if "-m" in words:
+        return words[words.index("-m") + 1]
+    return Path(words[1] if Path(words[0]).name.startswith("python") and len(words) > 1 else words[0]).name
 
 
 class SessionSampler(threading.Thread):
@@ -85,20 +101,27 @@ class SessionSampler(threading.Thread):
 
     def __init__(self, sid: int) -> None:
         super().__init__(daemon=True)
-        self.sid, self.peak, self._stop = sid, MemoryPeak(), threading.Event()
+        self.sid, self.peak, self._halt = sid, MemoryPeak(), threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             pids = _session_pids(self.sid)
-            pss, rss = (sum(v) for v in zip(*(_pss_rss_bytes(p) for p in pids))) if pids else (0, 0)
+            mem = {p: _pss_rss_bytes(p) for p in pids}
+            pss, rss = sum(v[0] for v in mem.values()), sum(v[1] for v in mem.values())
+            if pss > self.peak.pss_bytes:
+                by_name: dict[str, float] = {}
+                for p, (p_pss, _) in mem.items():
+                    key = f"{_name(p)}"
+                    by_name[key] = round(by_name.get(key, 0.0) + p_pss / MIB, 1)
+                self.peak.by_process = dict(sorted(by_name.items(), key=lambda kv: -kv[1]))
             self.peak.pss_bytes = max(self.peak.pss_bytes, pss)
             self.peak.rss_bytes = max(self.peak.rss_bytes, rss)
             self.peak.processes = max(self.peak.processes, len(pids))
             self.peak.samples += 1
-            self._stop.wait(SAMPLE_S)
+            self._halt.wait(SAMPLE_S)
 
     def stop(self) -> MemoryPeak:
-        self._stop.set()
+        self._halt.set()
         self.join()
         return self.peak
 
@@ -122,6 +145,7 @@ def measured_run(cfg: Path, out: Path) -> dict:
         "peak_pss_mib": round(peak.pss_bytes / MIB, 1),
         "peak_rss_sum_mib": round(peak.rss_bytes / MIB, 1),
         "peak_processes": peak.processes,
+        "pss_at_peak_by_process_mib": peak.by_process,
         "process_wall_s": round(wall, 1),
         "run_wall_s": round(stats["wall_s"], 1),
         "audio_s": round(stats["audio_s"], 1),
