@@ -129,8 +129,9 @@ class _Loop:
             cpus, gpus = self.placement.actor_cpus[name], self.placement.actor_gpus[name]
             device = "cuda" if gpus > 0 else "cpu"
             for _ in range(branch.num_actors):
+                threads = self.placement.actor_threads.get(name, cpus)
                 actor = actor_cls.options(num_cpus=cpus, num_gpus=gpus, max_restarts=-1, max_task_retries=2).remote(
-                    branch, cpus, device, self.cfg.audio, self.cfg.runtime.segment_retries
+                    branch, threads, device, self.cfg.audio, self.cfg.runtime.segment_retries
                 )
                 self.idle[name].append(actor)
         # Load every model before any file is touched: a bad model path fails the run at once, clearly.
