@@ -12,6 +12,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 
+STFT_BLOCK_FRAMES = 4096  # frames per spectrogram block (~80 s at 20 ms): memory stays flat on long files
+
+
 class AcousticParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -44,16 +47,30 @@ def acoustic_evidence(samples: np.ndarray, sample_rate: int, params: AcousticPar
     x = np.asarray(samples, dtype=np.float32)
     if len(x) < p.n_fft:
         x = np.pad(x, (0, p.n_fft - len(x)))
-    power = np.abs(librosa.stft(x, n_fft=p.n_fft, hop_length=hop)) ** 2
-    mel = librosa.feature.melspectrogram(S=power, sr=sample_rate, n_mels=p.n_mels)
-    onset = librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=sample_rate, hop_length=hop)
     freqs = librosa.fft_frequencies(sr=sample_rate, n_fft=p.n_fft)
-    bands = np.stack(
-        [10 * np.log10(power[(freqs >= lo) & (freqs < hi)].sum(axis=0) + 1e-10) for lo, hi in zip(p.band_edges_hz[:-1], p.band_edges_hz[1:])],
-        axis=1,
-    )
+    mels, band_sums = [], []
+    for power in _power_blocks(x, p.n_fft, hop):
+        mels.append(librosa.feature.melspectrogram(S=power, sr=sample_rate, n_mels=p.n_mels))
+        band_sums.append(np.stack([power[(freqs >= lo) & (freqs < hi)].sum(axis=0) for lo, hi in zip(p.band_edges_hz[:-1], p.band_edges_hz[1:])], axis=1))
+    mel = np.concatenate(mels, axis=1)
+    onset = librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=sample_rate, hop_length=hop)
+    bands = 10 * np.log10(np.concatenate(band_sums, axis=0) + 1e-10)
     hop_s = hop / sample_rate
     return AcousticEvidence(hop_s, onset.astype(np.float32), _peaks(onset, hop_s, p), bands.astype(np.float32), p.band_edges_hz)
+
+
+def _power_blocks(x: np.ndarray, n_fft: int, hop: int):
+    """|STFT|^2 in blocks of frames, equal to one centred librosa.stft of x: the whole-recording spectrogram
+    (complex, 2 h at 20 ms = 1.5 GB) is never held at once."""
+    import librosa
+
+    pad = n_fft // 2  # center=True: x as if zero-padded by n_fft // 2 each side (librosa >= 0.10)
+    frames = 1 + (len(x) + 2 * pad - n_fft) // hop
+    for f0 in range(0, frames, STFT_BLOCK_FRAMES):
+        f1 = min(frames, f0 + STFT_BLOCK_FRAMES)
+        a, b = f0 * hop - pad, (f1 - 1) * hop + n_fft - pad  # the block's span in x
+        block = np.pad(x[max(a, 0) : min(b, len(x))], (max(0, -a), max(0, b - len(x))))
+        yield np.abs(librosa.stft(block, n_fft=n_fft, hop_length=hop, center=False)) ** 2
 
 
 def _peaks(onset: np.ndarray, hop_s: float, p: AcousticParams) -> np.ndarray:

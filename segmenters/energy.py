@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DB_FLOOR = -120.0  # dBFS given to digital zeros, so log() stays finite
+BLOCK_FRAMES = 1 << 16  # frames converted to float64 at once: bounds memory on long recordings
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,11 @@ def frame_db(samples: np.ndarray, sample_rate: int, hop_s: float) -> EnergyFrame
     n = len(samples) // hop
     if n == 0:
         return EnergyFrames(np.zeros(0, dtype=np.float32), hop / sample_rate)
-    frames = samples[: n * hop].reshape(n, hop).astype(np.float64)
-    rms = np.sqrt(np.mean(frames**2, axis=1))
+    frames = samples[: n * hop].reshape(n, hop)  # a view; float64 only a block at a time (2 h would be 1.8 GB)
+    rms = np.empty(n)
+    for a in range(0, n, BLOCK_FRAMES):
+        block = frames[a : a + BLOCK_FRAMES].astype(np.float64)
+        rms[a : a + BLOCK_FRAMES] = np.sqrt(np.mean(block**2, axis=1))
     db = 20 * np.log10(np.maximum(rms, 10 ** (DB_FLOOR / 20)))
     return EnergyFrames(db.astype(np.float32), hop / sample_rate)
 

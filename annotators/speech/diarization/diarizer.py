@@ -85,7 +85,9 @@ class SpeakerDiarizer:
     def diarize(self, samples: np.ndarray, sample_rate: int, num_speakers: int | None = None) -> list[SpeakerTurn]:
         """Speaker turns of one whole recording (float32 mono). `num_speakers`, when known, is honoured."""
         self.setup()
-        samples = np.nan_to_num(np.asarray(samples, dtype=np.float32).reshape(-1), nan=0.0, posinf=0.0, neginf=0.0)
+        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if not np.isfinite(samples).all():  # copy only when needed: a 2 h recording is 460 MB
+            samples = np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
         samples = _to_model_rate(samples, sample_rate, self._segmentation.sample_rate)
         duration_s = len(samples) / self._segmentation.sample_rate
         if duration_s < self.params.min_audio_s or not np.any(samples):

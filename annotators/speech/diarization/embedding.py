@@ -28,6 +28,7 @@ NUM_LAYERS = 3
 PARTIAL_FRAMES = 160  # 1.6 s: the length GE2E was trained on
 LAST_PARTIAL_MIN_COVERAGE = 0.75  # Resemblyzer keeps a zero-padded last partial above this coverage
 NORM_TARGET_DBFS = -30.0  # Resemblyzer raises quiet audio to this level (never lowers it)
+EMBED_BATCH = 256  # partials per network call: memory stays flat however long the recording
 
 _CACHE: dict[tuple[str, str], "SpeakerEmbedder"] = {}
 _LOCK = threading.Lock()
@@ -79,7 +80,7 @@ class SpeakerEmbedder:
         return (self.mel_basis @ spec).T
 
     def embed(self, utterances: list[np.ndarray]) -> np.ndarray:
-        """One embedding per utterance (float32 16 kHz), shape (n, 256); all partials run in one batch."""
+        """One embedding per utterance (float32 16 kHz), shape (n, 256)."""
         import torch
 
         if not utterances:
@@ -89,8 +90,10 @@ class SpeakerEmbedder:
             for part in _partials(self.mels(_normalize_volume(wav))):
                 partials.append(part)
                 owner.append(i)
-        with torch.inference_mode():
-            emb = self.network(torch.stack(partials)).cpu().numpy()
+        with torch.inference_mode():  # in fixed batches: an hour of speech is thousands of partials
+            emb = np.concatenate(
+                [self.network(torch.stack(partials[a : a + EMBED_BATCH])).cpu().numpy() for a in range(0, len(partials), EMBED_BATCH)]
+            )
         out = np.zeros((len(utterances), EMBEDDING_DIM), dtype=np.float32)
         np.add.at(out, np.asarray(owner), emb)
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
