@@ -64,7 +64,8 @@ def run_naive(cfg, threads: int) -> NaiveStats:
         for name, annotator in annotators.items():
             rows[name] = []
             for w in work_items(prepared, name):
-                out = annotate_batch(annotator, [w], [segment_audio(w, prepared.samples, cfg.audio.sample_rate)], retries=0)
+                seg = segment_audio(w, prepared.samples, cfg.audio.sample_rate, cfg.audio.segment_context_s)
+                out = annotate_batch(annotator, [w], [seg], retries=0)
                 rows[name].extend(out.rows)
                 stats.model_s[name] = stats.model_s.get(name, 0.0) + out.model_s
                 stats.segments[name] = stats.segments.get(name, 0) + 1
