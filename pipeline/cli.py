@@ -66,6 +66,7 @@ def run(
     cfg = _load(config, input, output)
     from pipeline.manifest import ManifestError
     from pipeline.progress import RichProgress
+    from pipeline.ray_runtime import PlacementError
     from pipeline.runner import Runner
     from pipeline.writer import OutputConflictError
 
@@ -74,6 +75,9 @@ def run(
     except (ManifestError, OutputConflictError) as e:
         console.print(f"[red]{e}")
         raise typer.Exit(2) from None
+    except PlacementError as e:
+        console.print(f"[red]{e}")
+        raise typer.Exit(1) from None
     _print_summary(stats, Path(cfg.output.path))
 
 

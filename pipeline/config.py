@@ -112,6 +112,12 @@ class RuntimeConfig(_Strict):
         1800, gt=0, description="a recording whose decode + segment runs longer is cancelled and recorded as an error"
     )
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    autoscaling: bool = Field(
+        False, description="the cluster grows on demand: keep actor CPU requests even when they exceed what it has now"
+    )
+    actor_start_timeout_s: float = Field(
+        900, gt=0, description="fail the run if the model actors are not placed and loaded within this time"
+    )
 
 
 class PipelineConfig(_Strict):

@@ -11,9 +11,13 @@ from pipeline.config import PipelineConfig
 
 log = logging.getLogger(__name__)
 
-# On a local Ray, model actors together may claim at most this share of the CPUs; the rest is left to the
-# decode + segment tasks, so that a small machine (2 cores, 3 branches) can never wait on itself.
+# Model actors together may claim at most this share of the cluster's CPUs; the rest is left to the
+# decode + segment workers, so that a small machine (2 cores, 3 branches) can never wait on itself.
 LOCAL_ACTOR_CPU_SHARE = 0.75
+
+
+class PlacementError(RuntimeError):
+    """Workers the cluster could not place (or load) in time: the run stops instead of waiting forever."""
 
 
 @dataclass(frozen=True)
@@ -53,12 +57,19 @@ def init_ray(cfg: PipelineConfig) -> bool:
     return True
 
 
-def plan_placement(cfg: PipelineConfig, local: bool) -> Placement:
+def plan_placement(cfg: PipelineConfig, local: bool, resources: dict | None = None) -> Placement:
+    """Per-actor CPUs/GPUs and prepare CPUs for this run.
+
+    Model actors together may claim at most LOCAL_ACTOR_CPU_SHARE of the CPUs the cluster has now, so that
+    every actor and at least one decode + segment worker can be placed. Without this, a small cluster (a
+    2-CPU `ray start --head`, three 1-CPU branches) leaves an actor pending forever and the run hangs.
+    With `runtime.autoscaling: true` the cluster is trusted to grow, and the requests are left as asked.
+    """
     import ray
 
     from annotators.registry import ANNOTATORS
 
-    total = ray.cluster_resources()
+    total = ray.cluster_resources() if resources is None else resources
     cpus_total = float(total.get("CPU", 1.0))
     has_gpu = float(total.get("GPU", 0.0)) > 0 and cfg.runtime.device != "cpu"
     actor_cpus: dict[str, float] = {}
@@ -69,11 +80,17 @@ def plan_placement(cfg: PipelineConfig, local: bool) -> Placement:
         gpus = branch.resources.gpus if branch.resources.gpus is not None else declared.gpus
         actor_gpus[name] = gpus if has_gpu else 0.0
     threads = {n: max(1, math.floor(min(c, cpus_total))) for n, c in actor_cpus.items()}
-    if local:
+    prepare = cfg.runtime.prepare_cpus
+    if not cfg.runtime.autoscaling:
         claimed = sum(actor_cpus[n] * b.num_actors for n, b in cfg.enabled_branches().items())
         budget = cpus_total * LOCAL_ACTOR_CPU_SHARE
         if claimed > budget:
             scale = budget / claimed
             actor_cpus = {n: c * scale for n, c in actor_cpus.items()}
-    prepare = min(cfg.runtime.prepare_cpus, max(cpus_total * (1 - LOCAL_ACTOR_CPU_SHARE), 0.1)) if local else cfg.runtime.prepare_cpus
+            if not local:
+                log.warning(
+                    "branch actors ask for %.3g CPUs but the cluster has %.3g; scaled to %.2f of each request "
+                    "(set runtime.autoscaling: true if the cluster grows on demand)", claimed, cpus_total, scale
+                )
+        prepare = min(prepare, max(cpus_total - min(claimed, budget), 0.1))
     return Placement(actor_cpus, actor_gpus, prepare, has_gpu, threads)

@@ -12,7 +12,7 @@ from pathlib import Path
 from pipeline.actors import AudioRef, BranchWorker, PrepareWorker
 from pipeline.config import PipelineConfig
 from pipeline.manifest import InputItem, read_inputs, shard
-from pipeline.ray_runtime import Placement, init_ray, plan_placement
+from pipeline.ray_runtime import Placement, PlacementError, init_ray, plan_placement
 from pipeline.report import NullProgress, ProgressHook, RunStats, write_run_report
 from pipeline.stages import BatchOutcome, PreparedRecording, WorkItem, work_items
 from pipeline.writer import done_shards, prepare_output, write_shard
@@ -136,10 +136,27 @@ class _Loop:
                 self.idle[name].append(actor)
         # Load every model before any file is touched: a bad model path fails the run at once, clearly.
         for name, actors in self.idle.items():
-            model_id, version = self.ray.get(actors[0].model_info.remote())
+            model_id, version = self._await_start(actors[0].model_info.remote(), name)
             self.r.stats.models[name] = {"annotator": self.branches[name].annotator, "model_id": model_id, "model_version": version}
-            self.ray.get([a.model_info.remote() for a in list(actors)[1:]])
-        self.ray.get([p.ready.remote() for p in self.preparers])
+            self._await_start([a.model_info.remote() for a in list(actors)[1:]], name)
+        self._await_start([p.ready.remote() for p in self.preparers], "decode + segment")
+
+    def _await_start(self, refs, what: str):
+        """ray.get with a limit: an actor the cluster cannot place would otherwise wait forever, silently."""
+        limit = self.cfg.runtime.actor_start_timeout_s
+        try:
+            return self.ray.get(refs, timeout=limit)
+        except self.ray.exceptions.GetTimeoutError:
+            raise PlacementError(
+                f"{what} workers were not placed and loaded within runtime.actor_start_timeout_s={limit:g} s; "
+                f"cluster has {self.ray.cluster_resources()}, each {what} worker asks for "
+                f"{self._request_of(what)} (lower branches.*.resources / num_actors, or add nodes)"
+            ) from None
+
+    def _request_of(self, what: str) -> str:
+        if what in self.placement.actor_cpus:
+            return f"CPU {self.placement.actor_cpus[what]:.3g}, GPU {self.placement.actor_gpus[what]:.3g}"
+        return f"CPU {self.placement.prepare_cpus:.3g}"
 
     def run(self) -> None:
         while self.queue or self.futures or any(self.pending.values()):

@@ -47,6 +47,8 @@ def test_job_runs_on_a_started_ray_head(ray_head, tmp_path):
     result = cli("run", str(cfg), env={"RAY_ADDRESS": ray_head, "RAY_AUTH_MODE": "disabled"})
     assert result.returncode == 0, result.stderr[-4000:]
     assert f"connecting to Ray at {ray_head}" in result.stderr.replace("\n", " ")
+    # 3 one-CPU branches on a 2-CPU head: scaled to fit, or the third actor would never be placed
+    assert "but the cluster has 2; scaled to" in " ".join(result.stderr.split())
     rec = read_table(tmp_path / "out", "recordings").to_pandas()
     assert list(rec.status) == ["ok"]
     assert read_table(tmp_path / "out", "captions").num_rows == 1
