@@ -1,4 +1,4 @@
-"""Ray wrappers around the stage logic: long-lived decode+segment actors and branch actors."""
+"""Ray wrappers around the stage logic: long-lived decode+segment, branch and merge actors."""
 
 from __future__ import annotations
 
@@ -76,3 +76,31 @@ class BranchWorker:
         arrays = dict(zip(unique, ray.get(list(unique.values()))))
         audio = [segment_audio(it, arrays[it.recording_id], self.sample_rate, self.context_s) for it in items]
         return annotate_batch(self.annotator, items, audio, self.retries)
+
+
+class MergeWorker:
+    """Shard merges in one long-lived process (as plain tasks, each merge started a fresh worker process)."""
+
+    def __init__(self, merge_cfg):
+        self.merge_cfg = merge_cfg
+
+    def merge(self, outputs: list) -> list:
+        return merge_shard(outputs, self.merge_cfg)
+
+
+def merge_shard(outputs: list, merge_cfg) -> list:
+    """Merge a shard in one batched call (an LLM rewriter overlaps its requests); if that fails, merge each
+    recording alone so that one bad recording costs only its own caption: its slot holds the error."""
+    from merge.merger import merge_recordings
+
+    try:
+        return merge_recordings(outputs, merge_cfg)
+    except Exception as batch_error:
+        log.warning("merging %d recordings failed (%s); merging one by one", len(outputs), batch_error)
+    results = []
+    for out in outputs:
+        try:
+            results.extend(merge_recordings([out], merge_cfg))
+        except Exception as e:
+            results.append(e)
+    return results

@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.actors import AudioRef, BranchWorker, PrepareWorker
+from pipeline.actors import AudioRef, BranchWorker, MergeWorker, PrepareWorker
 from pipeline.config import PipelineConfig
 from pipeline.manifest import InputItem, read_inputs, shard
 from pipeline.ray_runtime import Placement, PlacementError, init_ray, plan_placement
@@ -24,6 +24,8 @@ WAIT_TIMEOUT_S = 1.0  # how often the driver wakes to check recording time limit
 SLOT_EPS = 1e-6  # float CPU shares (0.25 + 0.25 + ...) must not lose a slot to rounding
 # Merging is light (or waits on an LLM endpoint): it must never wait for CPUs the long-lived actors hold.
 MERGE_CPUS = 0
+# Shard merges one merge actor runs at once (threads): an LLM rewriter's waits overlap.
+MERGE_CONCURRENCY = 4
 
 
 @dataclass
@@ -114,6 +116,12 @@ class _Loop:
         self.pending = {b: deque() for b in self.branches}
         self.idle = {b: deque() for b in self.branches}
         self.preparers: deque = deque()  # idle prepare actors
+        # One long-lived merge actor: as plain tasks, Ray started (and killed) a worker process per shard merge.
+        self.merger = (
+            self.ray.remote(MergeWorker)
+            .options(num_cpus=MERGE_CPUS, max_concurrency=MERGE_CONCURRENCY, max_restarts=-1, max_task_retries=2)
+            .remote(self.cfg.merge)
+        )
         self._start_actors()
 
     def _new_preparer(self):
@@ -281,26 +289,7 @@ class _Loop:
         if shard.finished == len(shard.items) and not shard.merging:
             shard.merging = True
             outputs = [_outputs(s) for s in shard.recordings.values() if s.prepared.recording.status != "error"]
-            merge = self.ray.remote(merge_task).options(num_cpus=MERGE_CPUS, max_retries=2)
-            self.futures[merge.remote(outputs, self.cfg.merge)] = ("merge", shard.shard_id)
-
-
-def merge_task(outputs: list, merge_cfg) -> list:
-    """Merge a shard in one batched call (an LLM rewriter overlaps its requests); if that fails, merge each
-    recording alone so that one bad recording costs only its own caption: its slot holds the error."""
-    from merge.merger import merge_recordings
-
-    try:
-        return merge_recordings(outputs, merge_cfg)
-    except Exception as batch_error:
-        log.warning("merging %d recordings failed (%s); merging one by one", len(outputs), batch_error)
-    results = []
-    for out in outputs:
-        try:
-            results.extend(merge_recordings([out], merge_cfg))
-        except Exception as e:
-            results.append(e)
-    return results
+            self.futures[self.merger.merge.remote(outputs)] = ("merge", shard.shard_id)
 
 
 def _outputs(state: RecordingState):
