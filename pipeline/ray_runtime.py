@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 # Model actors together may claim at most this share of the cluster's CPUs; the rest is left to the
 # decode + segment workers, so that a small machine (2 cores, 3 branches) can never wait on itself.
-LOCAL_ACTOR_CPU_SHARE = 0.75
+ACTOR_CPU_SHARE = 0.75
 
 
 class PlacementError(RuntimeError):
@@ -22,7 +22,7 @@ class PlacementError(RuntimeError):
 
 @dataclass(frozen=True)
 class Placement:
-    actor_cpus: dict[str, float]  # per branch, per actor: what Ray reserves (scaled down on a small local machine)
+    actor_cpus: dict[str, float]  # per branch, per actor: what Ray reserves (scaled down on a small cluster)
     actor_gpus: dict[str, float]
     prepare_cpus: float
     has_gpu: bool
@@ -60,7 +60,7 @@ def init_ray(cfg: PipelineConfig) -> bool:
 def plan_placement(cfg: PipelineConfig, local: bool, resources: dict | None = None) -> Placement:
     """Per-actor CPUs/GPUs and prepare CPUs for this run.
 
-    Model actors together may claim at most LOCAL_ACTOR_CPU_SHARE of the CPUs the cluster has now, so that
+    Model actors together may claim at most ACTOR_CPU_SHARE of the CPUs the cluster has now, so that
     every actor and at least one decode + segment worker can be placed. Without this, a small cluster (a
     2-CPU `ray start --head`, three 1-CPU branches) leaves an actor pending forever and the run hangs.
     With `runtime.autoscaling: true` the cluster is trusted to grow, and the requests are left as asked.
@@ -83,7 +83,7 @@ def plan_placement(cfg: PipelineConfig, local: bool, resources: dict | None = No
     prepare = cfg.runtime.prepare_cpus
     if not cfg.runtime.autoscaling:
         claimed = sum(actor_cpus[n] * b.num_actors for n, b in cfg.enabled_branches().items())
-        budget = cpus_total * LOCAL_ACTOR_CPU_SHARE
+        budget = cpus_total * ACTOR_CPU_SHARE
         if claimed > budget:
             scale = budget / claimed
             actor_cpus = {n: c * scale for n, c in actor_cpus.items()}

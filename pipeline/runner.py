@@ -144,12 +144,14 @@ class _Loop:
                 self.idle[name].append(actor)
         # Load every model before any file is touched: a bad model path fails the run at once, clearly.
         for name, actors in self.idle.items():
-            model_id, version = self._await_start(actors[0].model_info.remote(), name)
+            asks = f"CPU {self.placement.actor_cpus[name]:.3g}, GPU {self.placement.actor_gpus[name]:.3g}"
+            model_id, version = self._await_start(actors[0].model_info.remote(), name, asks)
             self.r.stats.models[name] = {"annotator": self.branches[name].annotator, "model_id": model_id, "model_version": version}
-            self._await_start([a.model_info.remote() for a in list(actors)[1:]], name)
-        self._await_start([p.ready.remote() for p in self.preparers], "decode + segment")
+            self._await_start([a.model_info.remote() for a in list(actors)[1:]], name, asks)
+        asks = f"CPU {self.placement.prepare_cpus:.3g}"
+        self._await_start([p.ready.remote() for p in self.preparers], "decode + segment", asks)
 
-    def _await_start(self, refs, what: str):
+    def _await_start(self, refs, what: str, asks: str):
         """ray.get with a limit: an actor the cluster cannot place would otherwise wait forever, silently."""
         limit = self.cfg.runtime.actor_start_timeout_s
         try:
@@ -157,14 +159,9 @@ class _Loop:
         except self.ray.exceptions.GetTimeoutError:
             raise PlacementError(
                 f"{what} workers were not placed and loaded within runtime.actor_start_timeout_s={limit:g} s; "
-                f"cluster has {self.ray.cluster_resources()}, each {what} worker asks for "
-                f"{self._request_of(what)} (lower branches.*.resources / num_actors, or add nodes)"
+                f"cluster has {self.ray.cluster_resources()}, each {what} worker asks for {asks} "
+                "(lower branches.*.resources / num_actors, or add nodes)"
             ) from None
-
-    def _request_of(self, what: str) -> str:
-        if what in self.placement.actor_cpus:
-            return f"CPU {self.placement.actor_cpus[what]:.3g}, GPU {self.placement.actor_gpus[what]:.3g}"
-        return f"CPU {self.placement.prepare_cpus:.3g}"
 
     def run(self) -> None:
         while self.queue or self.futures or any(self.pending.values()):

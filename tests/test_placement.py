@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.config import PipelineConfig
-from pipeline.ray_runtime import LOCAL_ACTOR_CPU_SHARE, plan_placement
+from pipeline.ray_runtime import ACTOR_CPU_SHARE, plan_placement
 from pipeline.runner import _prepare_slots
 from tests.e2e_helpers import cli, write_config
 
@@ -31,7 +31,7 @@ def test_actors_and_one_preparer_fit_a_two_cpu_cluster(local):
     cfg = config()
     p = plan_placement(cfg, local, {"CPU": 2.0})
     claimed = sum(p.actor_cpus.values())
-    assert claimed == pytest.approx(2.0 * LOCAL_ACTOR_CPU_SHARE)
+    assert claimed == pytest.approx(2.0 * ACTOR_CPU_SHARE)
     assert claimed + p.prepare_cpus <= 2.0 + 1e-9
     assert _prepare_slots({"CPU": 2.0}, p, cfg) == 1
     assert p.actor_threads == {"speech": 1, "music": 1, "sound": 1}  # threads follow the request, not the share
