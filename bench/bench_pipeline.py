@@ -25,6 +25,10 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipeline.config import set_dotted  # noqa: E402
+
 CORPUS = REPO.parent / "shared" / "corpus"
 SCENES = ("s03_piano_120bpm", "s05_sound_events", "s07_events_over_speech", "s16_podcast_long")
 log = logging.getLogger("bench_pipeline")
@@ -48,12 +52,7 @@ def write_bench_config(dst: Path, inputs: Path, out: Path, no_speech: bool, extr
     data["output"]["path"] = str(out)
     if no_speech:
         data["branches"]["speech"]["enabled"] = False
-    for dotted, value in (extra or {}).items():
-        node = data
-        *parents, leaf = dotted.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
+    set_dotted(data, extra or {})
     path = dst / "bench.yaml"
     path.write_text(yaml.safe_dump(data))
     return path

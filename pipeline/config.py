@@ -252,10 +252,16 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Pi
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from None
-    for dotted, value in (overrides or {}).items():
+    set_dotted(data, overrides or {})
+    return parse_config(data, base_dir=path.parent.resolve())
+
+
+def set_dotted(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply {"branches.speech.batch_size": 4, ...} to a raw config mapping in place (missing levels made)."""
+    for dotted, value in changes.items():
         node = data
         *parents, leaf = dotted.split(".")
         for p in parents:
             node = node.setdefault(p, {})
         node[leaf] = value
-    return parse_config(data, base_dir=path.parent.resolve())
+    return data

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.config import set_dotted
+
 REPO = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT_S = 900
 
@@ -18,12 +20,7 @@ def write_config(tmp: Path, **changes) -> Path:
     """The repository's pipeline.yaml with dotted-key changes, written next to `tmp` (absolute paths)."""
     data = yaml.safe_load((REPO / "pipeline.yaml").read_text())
     data["input"]["path"] = str(REPO / data["input"]["path"])
-    for dotted, value in changes.items():
-        node = data
-        *parents, leaf = dotted.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
+    set_dotted(data, changes)
     path = tmp / "pipeline.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
