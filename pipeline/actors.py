@@ -25,29 +25,24 @@ def set_threads(cpus: float) -> None:
         pass
 
 
-def prepare_task(item: InputItem, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, cpus: float, device: str):
-    """Returns (metadata without samples, samples): two objects, so the driver never fetches the audio."""
-    set_threads(cpus)
-    prepared = prepare_recording(item, audio_cfg, seg_cfg, device)
-    samples = prepared.samples if prepared.samples is not None else np.zeros(0, np.float32)
-    prepared.samples = None
-    return prepared, samples
-
-
 class PrepareWorker:
     """Decode + segment in a long-lived process, so the segmenter's models load once. (As plain tasks, Ray
     recycled the worker processes and every new one reloaded the segmenter: ~45% of the time on short files.)"""
 
     def __init__(self, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, cpus: float, device: str):
         set_threads(cpus)
-        self.audio_cfg, self.seg_cfg, self.cpus, self.device = audio_cfg, seg_cfg, cpus, device
+        self.audio_cfg, self.seg_cfg, self.device = audio_cfg, seg_cfg, device
         get_segmenter(seg_cfg, device)  # load now: a broken segmenter stops the run at start, not per file
 
     def ready(self) -> bool:
         return True
 
     def prepare(self, item: InputItem):
-        return prepare_task(item, self.audio_cfg, self.seg_cfg, self.cpus, self.device)
+        """Returns (metadata without samples, samples): two objects, so the driver never fetches the audio."""
+        prepared = prepare_recording(item, self.audio_cfg, self.seg_cfg, self.device)
+        samples = prepared.samples if prepared.samples is not None else np.zeros(0, np.float32)
+        prepared.samples = None
+        return prepared, samples
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ class RuntimeConfig(_Strict):
     address: str | None = None
     num_cpus: int | None = Field(None, ge=1, description="only for a local Ray; ignored on a cluster")
     max_in_flight: int = Field(8, ge=1, description="recordings decoded and waiting at once (bounds memory)")
-    prepare_cpus: float = Field(1.0, gt=0, description="CPUs for each decode + segment task")
+    prepare_cpus: float = Field(1.0, gt=0, description="CPUs for each decode + segment actor")
     segment_retries: int = Field(1, ge=0)
     recording_timeout_s: float = Field(
         1800, gt=0, description="a recording whose decode + segment runs longer is cancelled and recorded as an error"

@@ -137,7 +137,7 @@ class _Loop:
             cpus, gpus = self.placement.actor_cpus[name], self.placement.actor_gpus[name]
             device = "cuda" if gpus > 0 else "cpu"
             for _ in range(branch.num_actors):
-                threads = self.placement.actor_threads.get(name, cpus)
+                threads = self.placement.actor_threads[name]
                 actor = actor_cls.options(num_cpus=cpus, num_gpus=gpus, max_restarts=-1, max_task_retries=2).remote(
                     branch, threads, device, self.cfg.audio, self.cfg.runtime.segment_retries
                 )
