@@ -65,6 +65,9 @@ class Annotator(ABC):
     branch: ClassVar[Branch]
     Params: ClassVar[type[AnnotatorParams]] = AnnotatorParams
     resources: ClassVar[Resources] = Resources()
+    # True: every segment of a recording for this branch arrives in the same annotate() call (in any order),
+    # e.g. to pack them into shared model windows; a runner must never split a recording across calls.
+    whole_recordings: ClassVar[bool] = False
 
     def __init__(self, params: AnnotatorParams | None = None, device: str = "cpu"):
         self.params = params if params is not None else self.Params()

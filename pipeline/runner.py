@@ -113,6 +113,7 @@ class _Loop:
         # limit must not count time spent queued behind other recordings).
         self.prepare_started: dict = {}  # metadata ref -> time.monotonic() at submission
         self.branches = self.cfg.enabled_branches()
+        self.whole_recordings = {b: _annotator_class(c.annotator).whole_recordings for b, c in self.branches.items()}
         self.pending = {b: deque() for b in self.branches}
         self.idle = {b: deque() for b in self.branches}
         self.preparers: deque = deque()  # idle prepare actors
@@ -208,7 +209,10 @@ class _Loop:
             queue, idle = self.pending[name], self.idle[name]
             # A partial batch goes only when nothing being prepared could still fill it.
             while idle and queue and (len(queue) >= branch.batch_size or not preparing):
-                batch = [queue.popleft() for _ in range(min(branch.batch_size, len(queue)))]
+                n = min(branch.batch_size, len(queue))
+                if self.whole_recordings[name]:
+                    n = _end_of_recording(queue, n)
+                batch = [queue.popleft() for _ in range(n)]
                 items = [w for w, _ in batch]
                 refs = [a for _, a in batch]
                 actor = idle.popleft()
@@ -349,6 +353,21 @@ def _prepare_slots(resources: dict, placement: Placement, cfg: PipelineConfig) -
     actors = sum(placement.actor_cpus[n] * b.num_actors for n, b in cfg.enabled_branches().items())
     free = float(resources.get("CPU", 1.0)) - actors
     return min(cfg.runtime.max_in_flight, max(1, int(free / placement.prepare_cpus + SLOT_EPS)))
+
+
+def _annotator_class(key: str):
+    from annotators.registry import ANNOTATORS
+
+    return ANNOTATORS.get(key)
+
+
+def _end_of_recording(queue: deque, n: int) -> int:
+    """Grow a batch of the first n queued items to the end of the last recording it holds (a recording's
+    items are queued together), so that an annotator sees every segment of each of its recordings."""
+    last = queue[n - 1][0].recording_id
+    while n < len(queue) and queue[n][0].recording_id == last:
+        n += 1
+    return n
 
 
 def _item_error(w: WorkItem, stage: str, exc: BaseException) -> ErrorRow:

@@ -1,12 +1,17 @@
-"""The Whisper speech annotator: batched ASR with word times, guards, speakers and paralinguistics.
+"""The Whisper speech annotator: packed, batched ASR with word times, guards, speakers and paralinguistics.
 
-The stage owns resampling, batching, guards and row building; the model lives in an AsrAdapter
-(openai-whisper here), so another backend is one new adapter.
+The stage owns resampling, packing segments into 30 s windows, guards and row building; the model lives
+in an AsrAdapter (openai-whisper or CTranslate2), so another backend is one new adapter.
+
+Determinism: the segments of a recording are packed in time order and, by default, decoded in batches of
+that recording's windows only, with fallback sampling seeded per window. A recording's transcripts then
+depend on nothing but the recording (not on which other recordings shared the call, nor on timing).
 """
 
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Sequence
 from typing import Literal
 
@@ -17,6 +22,7 @@ from annotators.base import Annotator, AnnotatorParams, Resources, SegmentAudio
 from annotators.registry import register_annotator
 from annotators.speech.asr_types import AsrAdapter, AsrResult
 from annotators.speech.guards import GuardConfig, check, loud_level_dbfs
+from annotators.speech.packing import PackRule, pack, unpack
 from annotators.speech.paralinguistics import ParalinguisticParams
 from annotators.speech.row_builder import build_row
 from schemas.speech import SpeechRow
@@ -24,15 +30,27 @@ from schemas.speech import SpeechRow
 log = logging.getLogger(__name__)
 
 
+Engine = Literal["ctranslate2", "openai-whisper"]
+
+
 class WhisperParams(AnnotatorParams):
     model: str = "pkg:whisper-base"  # size name, .pt path, CTranslate2 folder, or pkg:whisper-base / pkg:whisper-tiny.en
+    # ctranslate2: int8 on CPU / float16 on GPU, ~3x faster on CPU than openai-whisper's float32 (docs/benchmarks.md)
+    engine: Engine = "ctranslate2"
+    compute_type: str = "auto"  # ctranslate2 only: auto (int8 on CPU, float16 on CUDA), int8, float32, ...
     language: str | None = None  # None: detect per segment
     task: Literal["transcribe", "translate"] = "transcribe"
     beam_size: int = Field(1, ge=1)  # 1: greedy (whisper.transcribe's default); 5 is better and slower on CPU
     best_of: int = Field(5, ge=1)
     temperatures: tuple[float, ...] = Field((0.0, 0.2, 0.4, 0.6, 0.8, 1.0), min_length=1)  # fallback order
     decode_batch_size: int = Field(8, ge=1)  # 30 s windows encoded/decoded together (VRAM/RAM bound)
+    pack_windows: bool = True  # lay short segments of a recording end to end into 30 s windows
+    pack_pad_s: float = Field(0.3, ge=0.0, le=2.0)  # silence kept between two packed segments
+    # False (default): windows are batched per recording, so output never depends on batch neighbours.
+    # True: windows of all recordings in a call share batches (fuller GPU batches for many short files).
+    batch_across_recordings: bool = False
     word_timestamps: bool = True
+    timestamp_tokens: bool = False  # False: text-only decode, times from word alignment (as WhisperX)
     initial_prompt: str | None = None
     compression_ratio_threshold: float = 2.4
     logprob_threshold: float = -1.0
@@ -41,6 +59,7 @@ class WhisperParams(AnnotatorParams):
     ngram_max_repeats: int = 4
     min_speech_score: float = 0.15
     speech_labels: tuple[str, ...] = ("speech", "singing")
+    min_speech_activity: float = Field(0.5, ge=0.0, le=1.0)  # voice activity share that overrules a low speech score
     drop_repetitions: bool = False
     silence_dbfs: float = -50.0
     anomaly_no_speech_prob: float = 0.3
@@ -52,6 +71,7 @@ class WhisperParams(AnnotatorParams):
 class WhisperAnnotator(Annotator):
     branch = "speech"
     Params = WhisperParams
+    whole_recordings = True  # packing needs every speech segment of a recording in one call
     resources = Resources(cpus=1.0, gpus=0.0, memory_gb=2.0)
 
     params: WhisperParams
@@ -66,23 +86,22 @@ class WhisperAnnotator(Annotator):
         return self.adapter.model_version if self.adapter is not None else None
 
     def setup(self) -> None:
-        from annotators.speech.whisper_adapter import OpenAIWhisperAdapter, WhisperDecodeConfig
-        from annotators.speech.whisper_loader import load_whisper, model_version
+        from annotators.speech.whisper_adapter import WhisperDecodeConfig
 
         p = self.params
         config = WhisperDecodeConfig(
             language=p.language, task=p.task, beam_size=p.beam_size, best_of=p.best_of,
             temperatures=p.temperatures, compression_ratio_threshold=p.compression_ratio_threshold,
             logprob_threshold=p.logprob_threshold, no_speech_threshold=p.no_speech_threshold,
-            batch_size=p.decode_batch_size, word_timestamps=p.word_timestamps, initial_prompt=p.initial_prompt,
+            batch_size=p.decode_batch_size, word_timestamps=p.word_timestamps, timestamp_tokens=p.timestamp_tokens, initial_prompt=p.initial_prompt,
         )
-        model = load_whisper(p.model, self.device)
-        self.adapter = OpenAIWhisperAdapter(model, p.model, config, model_version=model_version(p.model))
+        self.adapter = load_adapter(p.engine, p.model, self.device, config, p.compute_type)
+        self.pack_rule = PackRule(enabled=p.pack_windows, pad_s=p.pack_pad_s)
         self.guards = GuardConfig(
             no_speech_threshold=p.no_speech_threshold, logprob_threshold=p.logprob_threshold,
             compression_ratio_threshold=p.compression_ratio_threshold, ngram_n=p.ngram_n,
             ngram_max_repeats=p.ngram_max_repeats, min_speech_score=p.min_speech_score,
-            speech_labels=p.speech_labels, drop_repetitions=p.drop_repetitions, silence_dbfs=p.silence_dbfs,
+            speech_labels=p.speech_labels, min_speech_activity=p.min_speech_activity, drop_repetitions=p.drop_repetitions, silence_dbfs=p.silence_dbfs,
             anomaly_no_speech_prob=p.anomaly_no_speech_prob,
         )
 
@@ -90,7 +109,7 @@ class WhisperAnnotator(Annotator):
         if self.adapter is None:
             raise RuntimeError("WhisperAnnotator.setup() must run before annotate()")
         audios = [self._prepare(seg) for seg in batch]
-        results = self.adapter.transcribe_batch(audios)
+        results = transcribe_segments(self.adapter, batch, audios, self.pack_rule, self.params.batch_across_recordings)
         if len(results) != len(batch):
             raise RuntimeError(f"ASR adapter returned {len(results)} results for {len(batch)} segments")
         return [self._row(seg, audio, res) for seg, audio, res in zip(batch, audios, results)]
@@ -109,3 +128,60 @@ class WhisperAnnotator(Annotator):
         verdict = check(res, seg.class_scores, self.guards, level_dbfs=level)
         return build_row(seg, audio, self.adapter.sample_rate, res, verdict, self.params,
                          model_id=self.model_id, model_version=self.model_version)
+
+
+def load_adapter(engine: str, source: str, device: str, config, compute_type: str = "auto") -> AsrAdapter:
+    """The model of `source` (loaded once per process) behind the adapter of `engine`."""
+    if engine == "ctranslate2":
+        from annotators.speech.ct2_adapter import Ct2WhisperAdapter
+        from annotators.speech.ct2_sources import load_ct2_whisper
+
+        model, version = load_ct2_whisper(source, device, compute_type)
+        return Ct2WhisperAdapter(model, source, config, model_version=version)
+    from annotators.speech.whisper_adapter import OpenAIWhisperAdapter
+    from annotators.speech.whisper_loader import load_whisper, model_version
+
+    return OpenAIWhisperAdapter(load_whisper(source, device), source, config, model_version=model_version(source))
+
+
+def _context(samples: np.ndarray | None, rate: int, target: int) -> np.ndarray | None:
+    if samples is None or not len(samples):
+        return None
+    samples = np.nan_to_num(np.asarray(samples, dtype=np.float32).reshape(-1))
+    if rate != target:
+        import soxr
+
+        samples = soxr.resample(samples, rate, target).astype(np.float32)
+    return np.clip(samples, -1.0, 1.0)
+
+
+def window_seed(recording_id: str, window: int) -> int:
+    return zlib.crc32(f"{recording_id}:{window}".encode())
+
+
+def transcribe_segments(adapter: AsrAdapter, segs: Sequence[SegmentAudio], audios: Sequence[np.ndarray],
+                        rule: PackRule = PackRule(), across_recordings: bool = False) -> list[AsrResult]:
+    """One AsrResult per segment (segment time): each recording's segments packed into windows in time order."""
+    by_recording: dict[str, list[int]] = {}
+    for i, seg in enumerate(segs):
+        by_recording.setdefault(seg.recording_id, []).append(i)
+    plans = []
+    for rec, idx in sorted(by_recording.items()):
+        idx.sort(key=lambda i: (segs[i].start_s, segs[i].end_s))
+        windows = pack([audios[i] for i in idx], [segs[i].start_s for i in idx], adapter.sample_rate, rule,
+                       before=[_context(segs[i].context_before, segs[i].sample_rate, adapter.sample_rate) for i in idx],
+                       after=[_context(segs[i].context_after, segs[i].sample_rate, adapter.sample_rate) for i in idx])
+        plans.append((idx, windows, [window_seed(rec, k) for k in range(len(windows))]))
+    if across_recordings:
+        flat = adapter.transcribe_windows([w.audio for _, ws, _ in plans for w in ws], [s for *_, ss in plans for s in ss])
+        window_results, start = [], 0
+        for _, ws, _ in plans:
+            window_results.append(flat[start : start + len(ws)])
+            start += len(ws)
+    else:
+        window_results = [adapter.transcribe_windows([w.audio for w in ws], seeds) for _, ws, seeds in plans]
+    results: list[AsrResult | None] = [None] * len(segs)
+    for (idx, windows, _), res in zip(plans, window_results):
+        for i, r in zip(idx, unpack(windows, res, len(idx))):
+            results[i] = r
+    return results  # type: ignore[return-value]

@@ -1,7 +1,7 @@
 """What an ASR model adapter returns, and the adapter protocol the Whisper stage talks to.
 
 Times here are seconds from the start of the audio handed to the adapter (segment time); the stage
-shifts them to recording time. A new ASR backend (e.g. faster-whisper) is one new adapter.
+shifts them to recording time. Each engine (openai-whisper, CTranslate2) is one adapter.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ class AsrWord:
     start_s: float
     end_s: float
     prob: float
+    spaced: bool = True  # the token text began with a space (joining words back keeps "www.a.org" whole)
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,14 @@ class AsrResult:
 
 
 class AsrAdapter(Protocol):
-    """Owns one loaded model; returns exactly one AsrResult per input waveform, in order."""
+    """Owns one loaded model; returns exactly one AsrResult per window (<= 30 s of audio), in order.
+
+    `seeds` (one per window) make sampling at a fallback temperature repeatable: a window decodes the same
+    whatever else runs in the process. Windows are decoded in batches in the order given, so the same list
+    of windows always meets the same batch neighbours."""
 
     sample_rate: int
     model_id: str
     model_version: str | None
 
-    def transcribe_batch(self, audios: Sequence[np.ndarray]) -> list[AsrResult]: ...
+    def transcribe_windows(self, audios: Sequence[np.ndarray], seeds: Sequence[int]) -> list[AsrResult]: ...

@@ -83,3 +83,25 @@ def parse_ct2(data: bytes | memoryview) -> Ct2Model:
             alias, target = reader.string(), reader.string()
             variables[alias] = variables[target]
     return Ct2Model(spec=spec, revision=revision, variables=variables)
+
+
+def _string_bytes(text: str) -> bytes:
+    data = text.encode("utf-8")
+    return struct.pack("<H", len(data) + 1) + data + b"\0"
+
+
+def write_ct2(variables: dict[str, np.ndarray], aliases: dict[str, str], spec: str, revision: int) -> bytes:
+    """The bytes of a model.bin (binary version 6) holding `variables` and `aliases` (alias -> target)."""
+    type_ids = {dtype: type_id for type_id, dtype in CT2_DTYPES.items()}
+    out = [struct.pack("<I", MAX_BINARY_VERSION), _string_bytes(spec), struct.pack("<I", revision),
+           struct.pack("<I", len(variables))]
+    for name, value in variables.items():
+        value = np.ascontiguousarray(value)
+        if value.dtype.newbyteorder("<") not in type_ids:
+            raise ValueError(f"{name}: dtype {value.dtype} cannot be stored in a CTranslate2 model")
+        out += [_string_bytes(name), struct.pack("<B", value.ndim), *(struct.pack("<I", d) for d in value.shape),
+                struct.pack("<B", type_ids[value.dtype.newbyteorder("<")]), struct.pack("<I", value.nbytes), value.tobytes()]
+    out.append(struct.pack("<I", len(aliases)))
+    for alias, target in aliases.items():
+        out += [_string_bytes(alias), _string_bytes(target)]
+    return b"".join(out)

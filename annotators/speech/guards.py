@@ -27,6 +27,10 @@ class GuardConfig:
     ngram_max_repeats: int = 4  # an n-gram seen more often than this is a decoding loop
     min_speech_score: float = 0.15  # class score under which the segment is taken as not speech
     speech_labels: tuple[str, ...] = ("speech", "singing")
+    # ...unless voice activity covers at least this share of the segment (speech under a loud sound event
+    # fools the tagger, not VAD); the segmenter stores that share under `activity_label`.
+    min_speech_activity: float = 0.5
+    activity_label: str = "speech_activity"
     drop_repetitions: bool = False  # True: a decoding loop empties the text too
     silence_dbfs: float = -50.0  # loud frames (95th percentile) below this: there is nothing to hear
     anomaly_words: int = 8  # whisper's word-anomaly test over the first words
@@ -90,9 +94,13 @@ def check(
         flags.append(f"no_speech(p={nsp:.2f},logprob={lp:.2f})")
         drop = True
     score = speech_score(class_scores, cfg.speech_labels)
+    activity = speech_score(class_scores, (cfg.activity_label,))
     if score is not None and score < cfg.min_speech_score:
-        flags.append(f"text_over_non_speech(speech_score={score:.2f}<{cfg.min_speech_score:.2f})")
-        drop = True
+        if activity is not None and activity >= cfg.min_speech_activity:
+            flags.append(f"low_speech_score(speech_score={score:.2f},voice_activity={activity:.2f})")
+        else:
+            flags.append(f"text_over_non_speech(speech_score={score:.2f}<{cfg.min_speech_score:.2f})")
+            drop = True
     anomalous, anomaly = _is_anomalous(result.words, cfg)
     if anomalous:
         flags.append(f"anomalous_words(score={anomaly:.2f})")

@@ -1,8 +1,8 @@
-"""openai-whisper adapter: batched mel/encoder/decoder pass over all chunks, per-chunk word alignment.
+"""openai-whisper adapter: batched mel/encoder/decoder pass over windows of <= 30 s, word alignment per window.
 
-Every waveform is cut into <= 30 s chunks; all chunks of a batch are decoded together (language
-detection included, one language per chunk). Chunks whose decode looks degenerate are re-decoded
-at the next temperature, again batched. Word times come from cross-attention DTW per chunk.
+Windows are decoded in batches of `batch_size` in the order given (language detection included, one
+language per window). Windows whose decode looks degenerate are re-decoded at the next temperature,
+batched, with the sampler seeded from the windows' seeds. Word times come from cross-attention DTW.
 """
 
 from __future__ import annotations
@@ -14,35 +14,51 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotators.speech.asr_types import AsrResult, AsrSentence, AsrWord
-from annotators.speech.chunking import ChunkRule, chunk_bounds
+from annotators.speech.asr_types import AsrResult, AsrSentence
+from annotators.speech.whisper_tokens import split_at_sentence_ends, split_sentences, to_sentences
 
 log = logging.getLogger(__name__)
 
 WHISPER_SAMPLE_RATE = 16000
-SECONDS_PER_TIMESTAMP = 0.02  # one timestamp token step
 
 
 @dataclass(frozen=True)
 class WhisperDecodeConfig:
-    language: str | None = None  # None: detect per chunk
+    language: str | None = None  # None: detect per window
     task: str = "transcribe"
     beam_size: int | None = 1
     best_of: int | None = 5
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     compression_ratio_threshold: float = 2.4  # re-decode above this
     logprob_threshold: float = -1.0  # re-decode below this
-    no_speech_threshold: float = 0.6  # ...unless the chunk is probably silence
-    batch_size: int = 8  # chunks per decode call
+    no_speech_threshold: float = 0.6  # ...unless the window is probably silence
+    batch_size: int = 8  # windows per decode call
     word_timestamps: bool = True
+    # False (as WhisperX): decode text only and take every time from word alignment; Whisper's timestamp
+    # tokens make it stop early or skip a sentence in a packed window. Needed (True) without word times.
+    timestamp_tokens: bool = False
     initial_prompt: str | None = None
-    chunk: ChunkRule = ChunkRule()
+
+    @property
+    def without_timestamps(self) -> bool:
+        return self.word_timestamps and not self.timestamp_tokens
+
+
+def needs_retry(avg_logprob: float, no_speech_prob: float, compression: float, cfg) -> bool:
+    """Whisper's fallback rule: re-decode a degenerate window hotter, unless it is probably silence."""
+    if no_speech_prob > cfg.no_speech_threshold and avg_logprob < cfg.logprob_threshold:
+        return False  # silence: a retry would only invent text
+    return compression > cfg.compression_ratio_threshold or avg_logprob < cfg.logprob_threshold
+
+
+def fallback_seed(seeds: Sequence[int], temperature: float) -> int:
+    """One seed for a fallback batch, from its windows' seeds and the temperature."""
+    return (sum(seeds) * 1_000_003 + int(temperature * 1000)) % (2**31)
 
 
 @dataclass
 class _Chunk:
-    item: int  # index of the input waveform
-    offset_s: float
+    seed: int
     audio: np.ndarray
     decoded: object | None = None  # whisper DecodingResult
     sentences: list[AsrSentence] = field(default_factory=list)
@@ -114,25 +130,14 @@ class OpenAIWhisperAdapter:
         )
 
     # -- public ---------------------------------------------------------------------------------
-    def transcribe_batch(self, audios: Sequence[np.ndarray]) -> list[AsrResult]:
-        chunks = self._split(audios)
+    def transcribe_windows(self, audios: Sequence[np.ndarray], seeds: Sequence[int]) -> list[AsrResult]:
+        chunks = [_Chunk(seed, np.ascontiguousarray(a, dtype=np.float32)) for a, seed in zip(audios, seeds, strict=True)]
         active = [c for c in chunks if len(c.audio) > 0]
         for start in range(0, len(active), self.config.batch_size):
             self._decode_with_fallback(active[start : start + self.config.batch_size])
-        results = [self._merge([c for c in chunks if c.item == i]) for i in range(len(audios))]
-        if len(results) != len(audios):
-            raise RuntimeError(f"whisper adapter returned {len(results)} results for {len(audios)} inputs")
-        return results
+        return [self._result(c) for c in chunks]
 
-    # -- chunking and decoding ------------------------------------------------------------------
-    def _split(self, audios: Sequence[np.ndarray]) -> list[_Chunk]:
-        chunks = []
-        for i, audio in enumerate(audios):
-            audio = np.ascontiguousarray(audio, dtype=np.float32)
-            for lo, hi in chunk_bounds(audio, self.sample_rate, self.config.chunk):
-                chunks.append(_Chunk(item=i, offset_s=lo / self.sample_rate, audio=audio[lo:hi]))
-        return chunks
-
+    # -- decoding -------------------------------------------------------------------------------
     def _mels(self, chunks: Sequence[_Chunk]):
         import torch
         import whisper
@@ -159,16 +164,14 @@ class OpenAIWhisperAdapter:
             task=cfg.task,
             language=self.language,
             temperature=temperature,
+            without_timestamps=cfg.without_timestamps,
             fp16=self.fp16,
             prompt=cfg.initial_prompt,
             **greedy_or_beam,
         )
 
     def _needs_retry(self, result) -> bool:
-        cfg = self.config
-        if result.no_speech_prob > cfg.no_speech_threshold and result.avg_logprob < cfg.logprob_threshold:
-            return False  # silence: a retry would only invent text
-        return result.compression_ratio > cfg.compression_ratio_threshold or result.avg_logprob < cfg.logprob_threshold
+        return needs_retry(result.avg_logprob, result.no_speech_prob, result.compression_ratio, self.config)
 
     def _encode(self, chunks: Sequence[_Chunk]):
         """One batched encoder pass; decoding, fallbacks and word alignment all reuse its output."""
@@ -188,6 +191,8 @@ class OpenAIWhisperAdapter:
         pending = list(range(len(chunks)))
         for temperature in self.config.temperatures:
             tic = time.perf_counter()
+            if temperature > 0:  # sampling: seeded, so a window's text does not depend on what ran before
+                torch.manual_seed(fallback_seed([chunks[i].seed for i in pending], temperature))
             with torch.no_grad():
                 results = _decode(self.model, features[pending], self._options(temperature))
             log.debug("decoded %d chunks at T=%.1f in %.2fs", len(pending), temperature, time.perf_counter() - tic)
@@ -204,76 +209,33 @@ class OpenAIWhisperAdapter:
         log.debug("aligned words of %d chunks in %.2fs", len(chunks), time.perf_counter() - tic)
 
     # -- turning tokens into sentences and words ------------------------------------------------
-    def _split_sentences(self, tokens: list[int], duration_s: float) -> list[dict]:
-        """Whisper segments from timestamp tokens: <|t0|> text <|t1|>[<|t1|>] text <|t2|> ..."""
-        ts_begin = self.tokenizer.timestamp_begin
-        out: list[dict] = []
-        start: float | None = None
-        text: list[int] = []
-        for tok in tokens:
-            if tok < ts_begin:
-                if tok < self.tokenizer.eot:
-                    text.append(tok)
-                continue
-            time = min((tok - ts_begin) * SECONDS_PER_TIMESTAMP, duration_s)
-            if text:
-                out.append({"seek": 0, "start": start or 0.0, "end": time, "tokens": text})
-                text = []
-            start = time
-        if text:
-            out.append({"seek": 0, "start": start or 0.0, "end": duration_s, "tokens": text})
-        for seg in out:
-            seg["text"] = self.tokenizer.decode(seg["tokens"])
-        return [seg for seg in out if seg["text"].strip()]
-
     def _sentences(self, chunk: _Chunk, features) -> list[AsrSentence]:
         from whisper.audio import HOP_LENGTH
         from whisper.timing import add_word_timestamps
 
         duration = len(chunk.audio) / self.sample_rate
-        segs = self._split_sentences(list(chunk.decoded.tokens), duration)
+        segs = split_sentences(self.tokenizer, list(chunk.decoded.tokens), duration)
         if features is not None and segs:
             # `mel` is handed on to the model's forward; _EncodedModel takes it as encoder output.
             add_word_timestamps(segments=segs, model=_EncodedModel(self.model), tokenizer=self.tokenizer,
                                 mel=features, num_frames=len(chunk.audio) // HOP_LENGTH, last_speech_timestamp=0.0)
-        off = chunk.offset_s
-        return [
-            AsrSentence(
-                text=seg["text"].strip(),
-                start_s=float(off + min(seg["start"], duration)),
-                end_s=float(off + min(seg["end"], duration)),
-                words=tuple(
-                    AsrWord(w["word"].strip(), float(off + min(w["start"], duration)),
-                            float(off + min(w["end"], duration)), float(w["probability"]))
-                    for w in seg.get("words", ())
-                    if w["word"].strip()
-                ),
-            )
-            for seg in segs
-        ]
+            if self.config.without_timestamps:
+                segs = split_at_sentence_ends(segs)
+        return to_sentences(segs, duration)
 
-    # -- merging chunks back into one result per input -----------------------------------------
-    def _merge(self, chunks: list[_Chunk]) -> AsrResult:
-        from whisper.utils import compression_ratio
-
-        decoded = [c for c in chunks if c.decoded is not None]
-        if not decoded:
+    # -- one result per window ------------------------------------------------------------------
+    def _result(self, chunk: _Chunk) -> AsrResult:
+        d = chunk.decoded
+        if d is None:
             return AsrResult("", None, None, (), None, None, None)
-        sentences = tuple(s for c in decoded for s in c.sentences)
-        # The decoder's own text keeps the language's spacing (none between CJK sentences).
-        text = " ".join(t for t in (c.decoded.text.strip() for c in decoded) if t)
-        main = max(decoded, key=lambda c: len(c.audio))
-        lang_prob = (main.language_probs or {}).get(main.decoded.language)
-        weights = np.array([max(1, len(c.decoded.tokens)) for c in decoded], dtype=float)
-        notes = (f"chunked(n={len(chunks)})",) if len(chunks) > 1 else ()
+        lang_prob = (chunk.language_probs or {}).get(d.language)
         return AsrResult(
-            text=text,
-            language=main.decoded.language,
+            text=d.text.strip(),
+            language=d.language,
             language_prob=None if lang_prob is None else float(lang_prob),
-            sentences=sentences,
-            avg_logprob=float(np.average([c.decoded.avg_logprob for c in decoded], weights=weights)),
-            no_speech_prob=float(min(c.decoded.no_speech_prob for c in decoded)),
-            compression_ratio=float(compression_ratio(text)) if text else None,
-            temperature=float(max(c.decoded.temperature for c in decoded)),
-            notes=notes,
+            sentences=tuple(chunk.sentences),
+            avg_logprob=float(d.avg_logprob),
+            no_speech_prob=float(d.no_speech_prob),
+            compression_ratio=float(d.compression_ratio) if d.text.strip() else None,
+            temperature=float(d.temperature),
         )
