@@ -38,7 +38,7 @@ def corpus_speech(corpus: Path, limit: int | None) -> list[tuple[np.ndarray, str
 
 def run(adapter, audios: list[np.ndarray], batched: bool) -> tuple[float, list]:
     tic = time.perf_counter()
-    results = adapter.transcribe_batch(audios) if batched else [adapter.transcribe_batch([a])[0] for a in audios]
+    results = transcribe_audios(adapter, audios) if batched else [transcribe_audios(adapter, [a])[0] for a in audios]
     return time.perf_counter() - tic, results
 
 
@@ -71,6 +71,7 @@ def main() -> None:
 
     import torch
 
+    from annotators.speech.asr import transcribe_audios
     from annotators.speech.whisper_adapter import OpenAIWhisperAdapter, WhisperDecodeConfig
     from annotators.speech.whisper_loader import load_whisper
 
@@ -83,7 +84,7 @@ def main() -> None:
     load_s = time.perf_counter() - tic
     config = WhisperDecodeConfig(beam_size=args.beam_size, batch_size=args.batch_size)
     adapter = OpenAIWhisperAdapter(model, args.model, config)
-    adapter.transcribe_batch([audios[0]])  # warm-up: numba JIT of the DTW, allocator
+    transcribe_audios(adapter, [audios[0]])  # warm-up: numba JIT of the DTW, allocator
 
     rows = []
     for name, batched in (("one at a time", False), (f"batched ({args.batch_size})", True)):

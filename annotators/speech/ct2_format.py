@@ -96,7 +96,7 @@ def write_ct2(variables: dict[str, np.ndarray], aliases: dict[str, str], spec: s
     out = [struct.pack("<I", MAX_BINARY_VERSION), _string_bytes(spec), struct.pack("<I", revision),
            struct.pack("<I", len(variables))]
     for name, value in variables.items():
-        value = np.ascontiguousarray(value)
+        value = np.asarray(value) if np.asarray(value).flags.c_contiguous else np.asarray(value).copy()  # keeps 0-d scalars 0-d
         if value.dtype.newbyteorder("<") not in type_ids:
             raise ValueError(f"{name}: dtype {value.dtype} cannot be stored in a CTranslate2 model")
         out += [_string_bytes(name), struct.pack("<B", value.ndim), *(struct.pack("<I", d) for d in value.shape),

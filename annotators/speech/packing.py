@@ -80,7 +80,7 @@ def pack(audios: Sequence[np.ndarray], starts_s: Sequence[float], sample_rate: i
     last_end_s: float | None = None
     for item, lo, hi in pieces:
         start_s = starts_s[item] + lo / sample_rate
-        if runs and rule.enabled and last_end_s is not None and start_s - last_end_s <= rule.contiguous_s:
+        if runs and rule.enabled and last_end_s is not None and 0.0 <= start_s - last_end_s <= rule.contiguous_s:
             runs[-1].append((item, lo, hi))
         else:
             runs.append([(item, lo, hi)])
