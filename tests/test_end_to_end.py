@@ -137,3 +137,17 @@ def test_validate_names_a_misspelled_key(tmp_path):
 def test_validate_accepts_the_repository_config():
     result = cli("validate", str(REPO / "pipeline.yaml"), timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_second_run_with_other_batching_and_timing_writes_identical_speech_and_captions(example_run, tmp_path):
+    """Speech output must not depend on which segments or recordings happened to share a batch."""
+    _, out, _ = example_run
+    other = tmp_path / "out"
+    changes = {"output.path": str(other), "output.shard_size": 4, "runtime.max_in_flight": 1,
+               "branches.speech.batch_size": 1, "branches.speech.num_actors": 1}
+    result = cli("run", str(write_config(tmp_path, **changes)))
+    assert result.returncode == 0, result.stderr[-4000:]
+    for table, key in (("speech", "segment_id"), ("captions", "recording_id")):
+        first = read_table(out, table).to_pandas().sort_values(key).reset_index(drop=True)
+        second = read_table(other, table).to_pandas().sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(first, second)
