@@ -154,6 +154,8 @@ def main() -> None:
         if not args.skip_peer:
             peer_wall, peer_hyps = run_peer(tmp / "in", packaged_base_folder(tmp / "peer-model"), args.peer_batch, args.threads)
             log.info("peer: %.1f s", peer_wall)
+        if args.keep:
+            (tmp / "transcripts.json").write_text(json.dumps({"pipeline": pipe_hyps, "peer": peer_hyps}, indent=1))
         load_after = load_average()
     speech_s = stats.get("model_s", {}).get("speech")
     result = {

@@ -43,7 +43,7 @@ class RunStats:
     errors: int = 0
     audio_s: float = 0.0
     wall_s: float = 0.0
-    startup_s: float = 0.0  # starting Ray and loading the branch models, before the first file
+    startup_s: float = 0.0  # starting Ray and loading every model (the branch models load beside the first files)
     decode_s: float = 0.0
     segment_s: float = 0.0
     model_s: dict[str, float] = field(default_factory=dict)

@@ -4,6 +4,7 @@ per-branch actor pools, regrouped per recording, merged, and written per shard."
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -86,9 +87,7 @@ class Runner:
         local = init_ray(self.cfg)
         try:
             placement = plan_placement(self.cfg, local)
-            loop = _Loop(self, placement, todo)  # starts the actors and loads every model
-            self.stats.startup_s = time.perf_counter() - t0
-            loop.run()
+            _Loop(self, placement, todo, t0).run()  # starts the actors; models load while the first files are prepared
         finally:
             if local:
                 ray.shutdown()
@@ -97,7 +96,7 @@ class Runner:
 class _Loop:
     """Driver state for one run. Every future is a prepare, an annotate batch, or a shard merge."""
 
-    def __init__(self, runner: Runner, placement: Placement, todo: list[tuple[str, list[InputItem]]]):
+    def __init__(self, runner: Runner, placement: Placement, todo: list[tuple[str, list[InputItem]]], started_at: float):
         import ray
 
         self.ray = ray
@@ -117,12 +116,8 @@ class _Loop:
         self.pending = {b: deque() for b in self.branches}
         self.idle = {b: deque() for b in self.branches}
         self.preparers: deque = deque()  # idle prepare actors
-        # One long-lived merge actor: as plain tasks, Ray started (and killed) a worker process per shard merge.
-        self.merger = (
-            self.ray.remote(MergeWorker)
-            .options(num_cpus=MERGE_CPUS, max_concurrency=MERGE_CONCURRENCY, max_restarts=-1, max_task_retries=2)
-            .remote(self.cfg.merge)
-        )
+        self.started_at = started_at
+        self.start_deadline = 0.0
         self._start_actors()
 
     def _new_preparer(self):
@@ -131,32 +126,40 @@ class _Loop:
         return actor.remote(self.cfg.audio, self.cfg.segmentation, cpus, "cpu")
 
     def _start_actors(self) -> None:
+        """Decode + segment actors load first and alone (nothing can start before them); the branch and merge
+        actors then load while the first recordings are being prepared. A branch model that fails to load
+        still stops the run within seconds (`_on_start`), and one that is not placed in time, at the limit."""
         slots = _prepare_slots(self.ray.cluster_resources(), self.placement, self.cfg)
         self.preparers.extend(self._new_preparer() for _ in range(slots))
+        asks = f"CPU {self.placement.prepare_cpus:.3g}"
+        self._await_start([p.ready.remote() for p in self.preparers], "decode + segment", asks)
+        # One long-lived merge actor: as plain tasks, Ray started (and killed) a worker process per shard merge.
+        self.merger = (
+            self.ray.remote(MergeWorker)
+            .options(num_cpus=MERGE_CPUS, max_concurrency=MERGE_CONCURRENCY, max_restarts=-1, max_task_retries=2)
+            .remote(self.cfg.merge)
+        )
         actor_cls = self.ray.remote(BranchWorker)
+        self.start_deadline = time.monotonic() + self.cfg.runtime.actor_start_timeout_s
         for name, branch in self.branches.items():
             cpus, gpus = self.placement.actor_cpus[name], self.placement.actor_gpus[name]
             device = "cuda" if gpus > 0 else "cpu"
-            for _ in range(branch.num_actors):
+            asks = f"CPU {cpus:.3g}, GPU {gpus:.3g}"
+            for i in range(branch.num_actors):
                 threads = self.placement.actor_threads[name]
                 actor = actor_cls.options(num_cpus=cpus, num_gpus=gpus, max_restarts=-1, max_task_retries=2).remote(
                     branch, threads, device, self.cfg.audio, self.cfg.runtime.segment_retries
                 )
-                self.idle[name].append(actor)
-        # Load every model before any file is touched: a bad model path fails the run at once, clearly.
-        for name, actors in self.idle.items():
-            asks = f"CPU {self.placement.actor_cpus[name]:.3g}, GPU {self.placement.actor_gpus[name]:.3g}"
-            model_id, version = self._await_start(actors[0].model_info.remote(), name, asks)
-            self.r.stats.models[name] = {"annotator": self.branches[name].annotator, "model_id": model_id, "model_version": version}
-            self._await_start([a.model_info.remote() for a in list(actors)[1:]], name, asks)
-        asks = f"CPU {self.placement.prepare_cpus:.3g}"
-        self._await_start([p.ready.remote() for p in self.preparers], "decode + segment", asks)
+                self.idle[name].append(actor)  # batches may queue on it while it loads
+                self.futures[actor.model_info.remote()] = ("start", name, asks, i == 0)
 
     def _await_start(self, refs, what: str, asks: str):
         """ray.get with a limit: an actor the cluster cannot place would otherwise wait forever, silently."""
         limit = self.cfg.runtime.actor_start_timeout_s
         try:
             return self.ray.get(refs, timeout=limit)
+        except self.ray.exceptions.RayActorError as e:
+            raise PlacementError(f"{what} workers failed to load: {_root_cause(e)}") from None
         except self.ray.exceptions.GetTimeoutError:
             raise PlacementError(
                 f"{what} workers were not placed and loaded within runtime.actor_start_timeout_s={limit:g} s; "
@@ -169,6 +172,7 @@ class _Loop:
             self._submit_prepares()
             self._dispatch_batches()
             self._expire_prepares()
+            self._check_start_deadline()
             if not self.futures:
                 continue
             ready, _ = self.ray.wait(list(self.futures), num_returns=1, timeout=WAIT_TIMEOUT_S)
@@ -218,7 +222,29 @@ class _Loop:
                 actor = idle.popleft()
                 self.futures[actor.annotate.remote(items, refs)] = ("annotate", name, actor, items)
 
+    def _check_start_deadline(self) -> None:
+        starting = [ctx for kind, *ctx in self.futures.values() if kind == "start"]
+        if starting and time.monotonic() > self.start_deadline:
+            name, asks, _ = starting[0]
+            limit = self.cfg.runtime.actor_start_timeout_s
+            raise PlacementError(
+                f"{name} workers were not placed and loaded within runtime.actor_start_timeout_s={limit:g} s; "
+                f"cluster has {self.ray.cluster_resources()}, each {name} worker asks for {asks} "
+                "(lower branches.*.resources / num_actors, or add nodes)"
+            )
+
     # ---- completions ----------------------------------------------------------------------------------
+    def _on_start(self, ref, name: str, asks: str, first: bool) -> None:
+        try:
+            model_id, version = self.ray.get(ref)
+        except self.ray.exceptions.RayError as e:  # the model failed to load: end the run, in one line
+            raise PlacementError(f"{name} workers failed to load: {_root_cause(e)}") from None
+        if first:
+            self.r.stats.models[name] = {"annotator": self.branches[name].annotator, "model_id": model_id, "model_version": version}
+        if not any(kind == "start" for kind, *_ in self.futures.values()):
+            self.r.stats.startup_s = time.perf_counter() - self.started_at
+            log.info("all workers loaded after %.1f s", self.r.stats.startup_s)
+
     def _on_prepare(self, ref, sid: str, item: InputItem, audio_ref, actor) -> None:
         del self.prepare_started[ref]
         self.preparers.append(actor)
@@ -353,6 +379,13 @@ def _prepare_slots(resources: dict, placement: Placement, cfg: PipelineConfig) -
     actors = sum(placement.actor_cpus[n] * b.num_actors for n, b in cfg.enabled_branches().items())
     free = float(resources.get("CPU", 1.0)) - actors
     return min(cfg.runtime.max_in_flight, max(1, int(free / placement.prepare_cpus + SLOT_EPS)))
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The original `Type: message` line inside a Ray error's text (which holds the remote traceback)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    causes = [line for line in lines if re.match(r"^[A-Za-z_.]*(Error|Exception)\b.*:", line)]
+    return causes[-1] if causes else (lines[0] if lines else repr(exc))
 
 
 def _annotator_class(key: str):

@@ -66,12 +66,22 @@ def test_an_actor_the_cluster_cannot_place_fails_the_run_with_a_clear_error(tmp_
             "output.path": str(tmp_path / "out"),
             "branches.music.resources": {"cpus": 64.0},
             "runtime.autoscaling": True,
-            "runtime.actor_start_timeout_s": 5,
+            "runtime.actor_start_timeout_s": 20,  # the decode + segment workers load within it, then music waits
         },
     )
     result = cli("run", str(cfg), timeout=300)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     err = " ".join(result.stderr.split())
-    assert "music workers were not placed and loaded within runtime.actor_start_timeout_s=5 s" in err
+    assert "music workers were not placed and loaded within runtime.actor_start_timeout_s=20 s" in err
     assert "CPU 64" in err
+
+
+@pytest.mark.slow
+def test_a_model_that_fails_to_load_stops_the_run_in_one_line(tmp_path):
+    cfg = write_config(tmp_path, **{"output.path": str(tmp_path / "out"), "branches.speech.params.model": str(tmp_path / "missing.pt")})
+    result = cli("run", str(cfg), timeout=300)
+    assert result.returncode == 1
+    out = " ".join(result.stdout.split("speech workers failed to load")[-1].split())  # the run's own last words
+    assert result.stdout.count("speech workers failed to load: ValueError:") == 1 and "missing.pt" in out and "no such file" in out
+    assert not list((tmp_path / "out").glob("_done/*"))

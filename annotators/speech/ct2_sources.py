@@ -71,6 +71,8 @@ def _locate(source: str) -> tuple[str, dict | None, str | None]:
         return str(path), None, None
     if path.is_file():
         return str(converted_checkpoint(path)), None, None
+    if path.suffix == ".pt" or "/" in source:
+        raise ValueError(f"whisper model source {source!r}: no such file or CTranslate2 folder")
     return _download(source), None, None
 
 
