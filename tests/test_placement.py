@@ -84,5 +84,6 @@ def test_a_model_that_fails_to_load_stops_the_run_in_one_line(tmp_path):
     assert result.returncode == 1
     text = " ".join(result.stderr.split())  # rich wraps long lines
     assert text.count("speech workers failed to load: ValueError:") == 1
-    out = text.split("speech workers failed to load")[-1]  # the run's own last words and "missing.pt" in out and "no such file" in out
+    out = text.split("speech workers failed to load")[-1]  # the run's own last words
+    assert "missing.pt" in out and "no such file" in out
     assert not list((tmp_path / "out").glob("_done/*"))

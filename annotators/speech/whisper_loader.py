@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PKG_PREFIX = "pkg:"
+VOCABULARY_FILES = ("vocabulary.json", "vocabulary.txt")
 
 
 @dataclass(frozen=True)
@@ -95,18 +96,28 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def _read_packaged(name: str) -> tuple[bytes, dict]:
+def packaged_files(name: str) -> dict[str, bytes]:
+    """The CTranslate2 files of a packaged model, read into memory (parts joined there: nothing is written
+    into site-packages): model.bin, config.json and the vocabulary."""
     if name not in PACKAGED:
         raise ValueError(f"unknown packaged whisper model {name!r}; known: {sorted(PACKAGED)}")
     spec = PACKAGED[name]
     missing = [mod for mod, _ in spec.bin_parts if importlib.util.find_spec(mod) is None]
     if missing:
         raise ImportError(f"packaged model {name!r} needs: pip install {' '.join(spec.pip_names)}")
-    # Joined in memory: nothing is written into site-packages.
-    data = b"".join((resources.files(mod) / rel).read_bytes() for mod, rel in spec.bin_parts)
     mod, rel = spec.config
-    config = json.loads((resources.files(mod) / rel).read_text())
-    return data, config
+    folder = resources.files(mod) / rel.rsplit("/", 1)[0]
+    files = {"model.bin": b"".join((resources.files(m) / r).read_bytes() for m, r in spec.bin_parts),
+             "config.json": (resources.files(mod) / rel).read_bytes()}
+    for name_ in VOCABULARY_FILES:  # CTranslate2 needs one to load
+        if (folder / name_).is_file():
+            files[name_] = (folder / name_).read_bytes()
+    return files
+
+
+def _read_packaged(name: str) -> tuple[bytes, dict]:
+    files = packaged_files(name)
+    return files["model.bin"], json.loads(files["config.json"])
 
 
 def whisper_from_ct2(data: bytes, config: dict) -> "whisper.model.Whisper":
