@@ -74,17 +74,7 @@ def pack(audios: Sequence[np.ndarray], starts_s: Sequence[float], sample_rate: i
     max_n = int(rule.max_s * sample_rate)
     pad_n = int(rule.pad_s * sample_rate)
     pieces = [(item, lo, hi) for item, audio in enumerate(audios) for lo, hi in chunk_bounds(audio, sample_rate, rule.chunk) if hi > lo]
-    # Runs of contiguous pieces (a segment cut inside continuous speech, or a long segment's chunks) go
-    # into one window whenever they fit: a window edge inside a run can fall inside a word.
-    runs: list[list[tuple[int, int, int]]] = []
-    last_end_s: float | None = None
-    for item, lo, hi in pieces:
-        start_s = starts_s[item] + lo / sample_rate
-        if runs and rule.enabled and last_end_s is not None and 0.0 <= start_s - last_end_s <= rule.contiguous_s:
-            runs[-1].append((item, lo, hi))
-        else:
-            runs.append([(item, lo, hi)])
-        last_end_s = starts_s[item] + hi / sample_rate
+    runs = _contiguous_runs(pieces, starts_s, sample_rate, rule)
     windows: list[Window] = []
     parts: list[np.ndarray] = []
     last: tuple[int, int] | None = None  # (item, end sample in the segment) of the last piece placed
@@ -112,17 +102,34 @@ def pack(audios: Sequence[np.ndarray], starts_s: Sequence[float], sample_rate: i
 
     for run in runs:
         run_n = sum(hi - lo for _, lo, hi in run)
-        item, lo, _ = run[0]
+        item, lo, hi = run[0]
         if rule.enabled and parts and length() + pad_n + run_n <= max_n:
             parts += [edges.after(last[0], last[1], pad_n // 2), edges.before(item, lo, pad_n - pad_n // 2)]
-        elif run_n <= max_n:
-            open_with(item, lo, run_n)
-        for k, (item, lo, hi) in enumerate(run):
-            if not parts or length() + (hi - lo) > max_n:  # a run longer than a window: break between pieces
+        else:
+            open_with(item, lo, run_n if run_n <= max_n else hi - lo)
+        for item, lo, hi in run:
+            if length() + (hi - lo) > max_n:  # a run longer than a window: break between its pieces
                 open_with(item, lo, hi - lo)
             place(item, lo, hi)
     close()
     return windows
+
+
+def _contiguous_runs(pieces: list[tuple[int, int, int]], starts_s: Sequence[float], sample_rate: int,
+                     rule: PackRule) -> list[list[tuple[int, int, int]]]:
+    """Group pieces (item, lo, hi) into runs that follow each other with no gap in the recording (a segment
+    cut inside continuous speech, or a long segment's chunks): a window edge inside a run can fall inside a
+    word, so a run goes into one window whenever it fits."""
+    runs: list[list[tuple[int, int, int]]] = []
+    last_end_s: float | None = None
+    for item, lo, hi in pieces:
+        start_s = starts_s[item] + lo / sample_rate
+        if runs and rule.enabled and last_end_s is not None and 0.0 <= start_s - last_end_s <= rule.contiguous_s:
+            runs[-1].append((item, lo, hi))
+        else:
+            runs.append([(item, lo, hi)])
+        last_end_s = starts_s[item] + hi / sample_rate
+    return runs
 
 
 @dataclass(frozen=True)
