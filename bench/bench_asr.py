@@ -45,7 +45,7 @@ def corpus_speech(corpus: Path, limit: int | None):
 
 
 def run(adapter, segs: list, mode: str) -> tuple[float, list]:
-    from annotators.speech.asr import transcribe_audios, transcribe_segments
+    from annotators.speech.transcribe import transcribe_audios, transcribe_segments
 
     audios = [s.samples for s in segs]
     tic = time.perf_counter()
@@ -88,7 +88,8 @@ def main() -> None:
 
     import torch
 
-    from annotators.speech.asr import load_adapter, transcribe_audios
+    from annotators.speech.asr import load_adapter
+    from annotators.speech.transcribe import transcribe_audios
     from annotators.speech.whisper_adapter import WhisperDecodeConfig
 
     torch.set_num_threads(args.threads)
@@ -109,7 +110,7 @@ def main() -> None:
     print(f"\nengine {args.engine}  model {args.model}  beam {args.beam_size}  device {args.device}  threads {args.threads}  "
           f"cpu {platform.processor() or platform.machine()} x{os.cpu_count()}  load {load_s:.1f}s")
     print(f"{len(segs)} speech segments, {seconds:.1f} s of audio\n")
-    print(f"| mode | seconds | RTF | x realtime | WER |\n|---|---|---|---|---|")
+    print("| mode | seconds | RTF | x realtime | WER |\n|---|---|---|---|---|")
     for name, elapsed, rtf, err in rows:
         print(f"| {name} | {elapsed:.1f} | {rtf:.3f} | {1 / rtf:.1f} | {err:.1%} |")
 

@@ -25,7 +25,7 @@ def whisper_work(threads: int) -> float:
     import torch
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from annotators.speech.asr import transcribe_audios
+    from annotators.speech.transcribe import transcribe_audios
     from annotators.speech.whisper_adapter import OpenAIWhisperAdapter, WhisperDecodeConfig
     from annotators.speech.whisper_loader import load_whisper
 

@@ -181,7 +181,7 @@ def _same_row(a, b) -> None:
 
 @pytest.mark.slow
 def test_ct2_tiny_en_loader_transcribes_known_speech(scene_audio, truth):
-    from annotators.speech.asr import transcribe_audios
+    from annotators.speech.transcribe import transcribe_audios
     from annotators.speech.whisper_adapter import OpenAIWhisperAdapter, WhisperDecodeConfig
     from annotators.speech.whisper_loader import load_whisper
 

@@ -11,7 +11,6 @@ depend on nothing but the recording (not on which other recordings shared the ca
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Sequence
 from typing import Literal
 
@@ -23,7 +22,8 @@ from annotators.registry import register_annotator
 from annotators.speech.asr_types import AsrAdapter, AsrResult
 from annotators.speech.chunking import ChunkRule
 from annotators.speech.guards import GuardConfig, check, loud_level_dbfs
-from annotators.speech.packing import PackRule, pack, unpack
+from annotators.speech.packing import PackRule
+from annotators.speech.transcribe import model_audio, transcribe_segments
 from annotators.speech.paralinguistics import ParalinguisticParams
 from annotators.speech.row_builder import build_row
 from schemas.speech import SpeechRow
@@ -118,13 +118,7 @@ class WhisperAnnotator(Annotator):
         return [self._row(seg, audio, res) for seg, audio, res in zip(batch, audios, results)]
 
     def _prepare(self, seg: SegmentAudio) -> np.ndarray:
-        audio = np.nan_to_num(np.asarray(seg.samples, dtype=np.float32).reshape(-1))
-        target = self.adapter.sample_rate
-        if seg.sample_rate != target and len(audio):
-            import soxr
-
-            audio = soxr.resample(audio, seg.sample_rate, target).astype(np.float32)
-        return np.clip(audio, -1.0, 1.0)
+        return model_audio(seg.samples, seg.sample_rate, self.adapter.sample_rate)
 
     def _row(self, seg: SegmentAudio, audio: np.ndarray, res: AsrResult) -> SpeechRow:
         level = loud_level_dbfs(audio, self.adapter.sample_rate)
@@ -145,53 +139,3 @@ def load_adapter(engine: str, source: str, device: str, config, compute_type: st
     from annotators.speech.whisper_loader import load_whisper, model_version
 
     return OpenAIWhisperAdapter(load_whisper(source, device), source, config, model_version=model_version(source))
-
-
-def _context(samples: np.ndarray | None, rate: int, target: int) -> np.ndarray | None:
-    if samples is None or not len(samples):
-        return None
-    samples = np.nan_to_num(np.asarray(samples, dtype=np.float32).reshape(-1))
-    if rate != target:
-        import soxr
-
-        samples = soxr.resample(samples, rate, target).astype(np.float32)
-    return np.clip(samples, -1.0, 1.0)
-
-
-def window_seed(recording_id: str, window: int) -> int:
-    return zlib.crc32(f"{recording_id}:{window}".encode())
-
-
-def transcribe_segments(adapter: AsrAdapter, segs: Sequence[SegmentAudio], audios: Sequence[np.ndarray],
-                        rule: PackRule = PackRule(), across_recordings: bool = False) -> list[AsrResult]:
-    """One AsrResult per segment (segment time): each recording's segments packed into windows in time order."""
-    by_recording: dict[str, list[int]] = {}
-    for i, seg in enumerate(segs):
-        by_recording.setdefault(seg.recording_id, []).append(i)
-    plans = []
-    for rec, idx in sorted(by_recording.items()):
-        idx.sort(key=lambda i: (segs[i].start_s, segs[i].end_s))
-        windows = pack([audios[i] for i in idx], [segs[i].start_s for i in idx], adapter.sample_rate, rule,
-                       before=[_context(segs[i].context_before, segs[i].sample_rate, adapter.sample_rate) for i in idx],
-                       after=[_context(segs[i].context_after, segs[i].sample_rate, adapter.sample_rate) for i in idx])
-        plans.append((idx, windows, [window_seed(rec, k) for k in range(len(windows))]))
-    if across_recordings:
-        flat = adapter.transcribe_windows([w.audio for _, ws, _ in plans for w in ws], [s for *_, ss in plans for s in ss])
-        window_results, start = [], 0
-        for _, ws, _ in plans:
-            window_results.append(flat[start : start + len(ws)])
-            start += len(ws)
-    else:
-        window_results = [adapter.transcribe_windows([w.audio for w in ws], seeds) for _, ws, seeds in plans]
-    results: list[AsrResult | None] = [None] * len(segs)
-    for (idx, windows, _), res in zip(plans, window_results):
-        for i, r in zip(idx, unpack(windows, res, len(idx))):
-            results[i] = r
-    return results  # type: ignore[return-value]
-
-
-def transcribe_audios(adapter: AsrAdapter, audios: Sequence[np.ndarray], rule: PackRule = PackRule()) -> list[AsrResult]:
-    """One AsrResult per waveform, each taken as a recording of its own (no packing across them); their
-    windows share decode batches. For benchmarks and direct use on loose clips."""
-    segs = [SegmentAudio(f"audio{i}", f"audio{i}", 0.0, len(a) / adapter.sample_rate, a, adapter.sample_rate) for i, a in enumerate(audios)]
-    return transcribe_segments(adapter, segs, [np.asarray(a, np.float32) for a in audios], rule, across_recordings=True)

@@ -123,7 +123,7 @@ def _read_packaged(name: str) -> tuple[bytes, dict]:
 def whisper_from_ct2(data: bytes, config: dict) -> "whisper.model.Whisper":
     """Build an openai-whisper model (float32) from CTranslate2 model.bin bytes and its config.json."""
     import torch
-    from whisper.model import ModelDimensions, Whisper
+    from whisper.model import Whisper
 
     ct2 = parse_ct2(data)
     if ct2.spec and ct2.spec != "WhisperSpec":
