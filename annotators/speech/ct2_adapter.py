@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from annotators.speech.asr_types import AsrResult, AsrSentence
-from annotators.speech.whisper_adapter import WHISPER_SAMPLE_RATE, WhisperDecodeConfig, fallback_seed, needs_retry
+from annotators.speech.whisper_adapter import WhisperAdapterBase, WhisperDecodeConfig, fallback_seed, needs_retry
 from annotators.speech.packing import compression_ratio
 from annotators.speech.whisper_tokens import SECONDS_PER_TIMESTAMP, SENTENCE_END_MARKS, split_at_sentence_ends, split_sentences, to_sentences
 
@@ -46,21 +46,11 @@ class _Window:
     sentences: list[AsrSentence] = field(default_factory=list)
 
 
-class Ct2WhisperAdapter:
+class Ct2WhisperAdapter(WhisperAdapterBase):
     """Adapter over a `ctranslate2.models.Whisper` (see ct2_sources.load_ct2_whisper)."""
 
-    sample_rate = WHISPER_SAMPLE_RATE
-
     def __init__(self, model, model_id: str, config: WhisperDecodeConfig, model_version: str | None = None):
-        import whisper.tokenizer
-
-        self.model = model
-        self.model_id = model_id
-        self.model_version = model_version
-        self.config = config
-        self.multilingual = bool(model.is_multilingual)
-        self.language = config.language if self.multilingual else "en"
-        self.tokenizer = whisper.tokenizer.get_tokenizer(self.multilingual, num_languages=model.num_languages, task=config.task)
+        super().__init__(model, model_id, config, model_version)
         self.prompt_tokens = self.tokenizer.encode(" " + config.initial_prompt.strip()) if config.initial_prompt else []
 
     def transcribe_windows(self, audios: Sequence[np.ndarray], seeds: Sequence[int]) -> list[AsrResult]:

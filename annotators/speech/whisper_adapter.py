@@ -110,24 +110,30 @@ class _EncodedModel:
         return self._model.decoder(tokens, audio_features)
 
 
-class OpenAIWhisperAdapter:
-    """Adapter over an openai-whisper model object (see whisper_loader.load_whisper)."""
+class WhisperAdapterBase:
+    """What both engines share: the model, its ids, the decode config and openai-whisper's tokenizer."""
 
     sample_rate = WHISPER_SAMPLE_RATE
 
     def __init__(self, model, model_id: str, config: WhisperDecodeConfig, model_version: str | None = None):
-        import whisper
+        import whisper.tokenizer
 
         self.model = model
         self.model_id = model_id
         self.model_version = model_version
         self.config = config
-        self.fp16 = model.device.type == "cuda"
+        self.multilingual = bool(model.is_multilingual)
         # English-only checkpoints have no language tokens to detect with.
-        self.language = config.language if model.is_multilingual else "en"
-        self.tokenizer = whisper.tokenizer.get_tokenizer(
-            model.is_multilingual, num_languages=model.num_languages, task=config.task
-        )
+        self.language = config.language if self.multilingual else "en"
+        self.tokenizer = whisper.tokenizer.get_tokenizer(self.multilingual, num_languages=model.num_languages, task=config.task)
+
+
+class OpenAIWhisperAdapter(WhisperAdapterBase):
+    """Adapter over an openai-whisper model object (see whisper_loader.load_whisper)."""
+
+    def __init__(self, model, model_id: str, config: WhisperDecodeConfig, model_version: str | None = None):
+        super().__init__(model, model_id, config, model_version)
+        self.fp16 = model.device.type == "cuda"
 
     # -- public ---------------------------------------------------------------------------------
     def transcribe_windows(self, audios: Sequence[np.ndarray], seeds: Sequence[int]) -> list[AsrResult]:
