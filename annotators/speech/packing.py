@@ -8,7 +8,6 @@ word's midpoint. A segment longer than a window is first cut at its quietest mom
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -190,11 +189,6 @@ def split_sentence(sentence: AsrSentence, pieces: Sequence[Piece], language: str
     ]
 
 
-def compression_ratio(text: str) -> float:
-    data = text.encode("utf-8")
-    return len(data) / len(zlib.compress(data))
-
-
 def unpack(windows: Sequence[Window], results: Sequence[AsrResult], n_items: int) -> list[AsrResult]:
     """One AsrResult per packed segment, in segment time, from one AsrResult per window."""
     sentences: list[list[AsrSentence]] = [[] for _ in range(n_items)]
@@ -209,6 +203,8 @@ def unpack(windows: Sequence[Window], results: Sequence[AsrResult], n_items: int
 
 
 def _segment_result(sentences: list[AsrSentence], seen: list[tuple[Piece, AsrResult]]) -> AsrResult:
+    from whisper.utils import compression_ratio
+
     if not seen:
         return AsrResult("", None, None, (), None, None, None)
     sentences.sort(key=lambda s: s.start_s)

@@ -56,6 +56,17 @@ def fallback_seed(seeds: Sequence[int], temperature: float) -> int:
     return (sum(seeds) * 1_000_003 + int(temperature * 1000)) % (2**31)
 
 
+def log_mels(audios: Sequence[np.ndarray], n_mels: int, device="cpu"):
+    """openai-whisper's log-mel features of each window, padded to 30 s: a [batch, n_mels, 3000] tensor."""
+    import torch
+    import whisper
+
+    return torch.stack([
+        whisper.pad_or_trim(whisper.log_mel_spectrogram(a, n_mels, padding=whisper.audio.N_SAMPLES, device=device), whisper.audio.N_FRAMES)
+        for a in audios
+    ])
+
+
 @dataclass
 class _Chunk:
     seed: int
@@ -144,20 +155,6 @@ class OpenAIWhisperAdapter(WhisperAdapterBase):
         return [self._result(c) for c in chunks]
 
     # -- decoding -------------------------------------------------------------------------------
-    def _mels(self, chunks: Sequence[_Chunk]):
-        import torch
-        import whisper
-
-        n_mels = self.model.dims.n_mels
-        mels = [
-            whisper.pad_or_trim(
-                whisper.log_mel_spectrogram(c.audio, n_mels, padding=whisper.audio.N_SAMPLES, device=self.model.device),
-                whisper.audio.N_FRAMES,
-            )
-            for c in chunks
-        ]
-        return torch.stack(mels)
-
     def _options(self, temperature: float):
         import whisper
 
@@ -184,7 +181,7 @@ class OpenAIWhisperAdapter(WhisperAdapterBase):
         import torch
 
         tic = time.perf_counter()
-        mel = self._mels(chunks)
+        mel = log_mels([c.audio for c in chunks], self.model.dims.n_mels, self.model.device)
         with torch.no_grad():
             features = self.model.embed_audio(mel.half() if self.fp16 else mel)
         log.debug("encoded %d chunks in %.2fs", len(chunks), time.perf_counter() - tic)
