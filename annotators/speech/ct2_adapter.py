@@ -47,16 +47,11 @@ class _Window:
 class Ct2WhisperAdapter(WhisperAdapterBase):
     """Adapter over a `ctranslate2.models.Whisper` (see ct2_sources.load_ct2_whisper)."""
 
+    window_type = _Window
+
     def __init__(self, model, model_id: str, config: WhisperDecodeConfig, model_version: str | None = None):
         super().__init__(model, model_id, config, model_version)
         self.prompt_tokens = self.tokenizer.encode(" " + config.initial_prompt.strip()) if config.initial_prompt else []
-
-    def transcribe_windows(self, audios: Sequence[np.ndarray], seeds: Sequence[int]) -> list[AsrResult]:
-        windows = [_Window(seed, np.ascontiguousarray(a, dtype=np.float32)) for a, seed in zip(audios, seeds, strict=True)]
-        active = [w for w in windows if len(w.audio) > 0]
-        for start in range(0, len(active), self.config.batch_size):
-            self._transcribe(active[start : start + self.config.batch_size])
-        return [self._result(w) for w in windows]
 
     # -- one batch ------------------------------------------------------------------------------
     def _features(self, windows: Sequence[_Window]):
@@ -65,7 +60,7 @@ class Ct2WhisperAdapter(WhisperAdapterBase):
         mels = log_mels([w.audio for w in windows], self.model.n_mels).numpy()
         return ctranslate2.StorageView.from_array(np.ascontiguousarray(mels, dtype=np.float32))
 
-    def _transcribe(self, windows: list[_Window]) -> None:
+    def _decode_batch(self, windows: list[_Window]) -> None:
         tic = time.perf_counter()
         mels = self._features(windows)
         encoded = self.model.encode(mels, to_cpu=False)

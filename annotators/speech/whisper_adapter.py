@@ -138,21 +138,33 @@ class WhisperAdapterBase:
         self.language = config.language if self.multilingual else "en"
         self.tokenizer = whisper.tokenizer.get_tokenizer(self.multilingual, num_languages=model.num_languages, task=config.task)
 
+    def transcribe_windows(self, audios: Sequence[np.ndarray], seeds: Sequence[int]) -> list[AsrResult]:
+        """Windows decoded in batches of `batch_size` in the order given, so the same list of windows always
+        meets the same batch neighbours; an empty window gives an empty result."""
+        windows = [self.window_type(seed, np.ascontiguousarray(a, dtype=np.float32)) for a, seed in zip(audios, seeds, strict=True)]
+        active = [w for w in windows if len(w.audio) > 0]
+        for start in range(0, len(active), self.config.batch_size):
+            self._decode_batch(active[start : start + self.config.batch_size])
+        return [self._result(w) for w in windows]
+
+    # An engine's per-window record (built from seed and audio), one batch's decode, and a window's result.
+    window_type: type
+
+    def _decode_batch(self, windows: list) -> None:
+        raise NotImplementedError
+
+    def _result(self, window) -> AsrResult:
+        raise NotImplementedError
+
 
 class OpenAIWhisperAdapter(WhisperAdapterBase):
     """Adapter over an openai-whisper model object (see whisper_loader.load_whisper)."""
 
+    window_type = _Chunk
+
     def __init__(self, model, model_id: str, config: WhisperDecodeConfig, model_version: str | None = None):
         super().__init__(model, model_id, config, model_version)
         self.fp16 = model.device.type == "cuda"
-
-    # -- public ---------------------------------------------------------------------------------
-    def transcribe_windows(self, audios: Sequence[np.ndarray], seeds: Sequence[int]) -> list[AsrResult]:
-        chunks = [_Chunk(seed, np.ascontiguousarray(a, dtype=np.float32)) for a, seed in zip(audios, seeds, strict=True)]
-        active = [c for c in chunks if len(c.audio) > 0]
-        for start in range(0, len(active), self.config.batch_size):
-            self._decode_with_fallback(active[start : start + self.config.batch_size])
-        return [self._result(c) for c in chunks]
 
     # -- decoding -------------------------------------------------------------------------------
     def _options(self, temperature: float):
@@ -187,7 +199,7 @@ class OpenAIWhisperAdapter(WhisperAdapterBase):
         log.debug("encoded %d chunks in %.2fs", len(chunks), time.perf_counter() - tic)
         return features
 
-    def _decode_with_fallback(self, chunks: list[_Chunk]) -> None:
+    def _decode_batch(self, chunks: list[_Chunk]) -> None:
         import torch
 
         features = self._encode(chunks)
