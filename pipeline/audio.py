@@ -11,7 +11,9 @@ import contextlib
 import json
 import logging
 import math
+import os
 import shutil
+import stat
 import struct
 import subprocess
 import tempfile
@@ -50,6 +52,11 @@ FFPROBE_TIMEOUT_S = 30.0
 SOUNDFILE_CONTAINERS = frozenset({"wav", "rf64", "w64", "flac", "ogg", "aiff", "au", "caf", "mp3"})
 SOUNDFILE_OGG_CODECS = frozenset({"vorbis", "flac", "opus"})
 LOSSLESS_CODEC_PREFIXES = ("pcm_", "flac", "alac", "wavpack")
+
+# Signal checks on the source samples, reported in `recordings.warnings` (the audio is kept).
+CLIP_LEVEL = 0.999  # at or beyond full scale (int16 full scale reads as 0.99997)
+CLIP_WARN_SHARE = 1e-3  # a mastered track touches full scale rarely; clipped audio does it constantly
+DC_WARN_LEVEL = 0.01  # |mean| of the mono signal, as a share of full scale (-40 dBFS)
 
 FFMPEG_MISSING = "ffmpeg not found: install Debian package ffmpeg to decode mp3/m4a/opus"
 
@@ -233,6 +240,8 @@ class _Sink:
     def __init__(self, src_rate: int, out_rate: int, expected_frames: int | None, limits: _Limits) -> None:
         self.src_rate, self.out_rate, self.limits = src_rate, out_rate, limits
         self.frames_in = 0
+        self.values_in = self.nonfinite = self.clipped = 0
+        self.mono_sum = 0.0
         self._stream = None
         if src_rate != out_rate:
             import soxr
@@ -246,10 +255,29 @@ class _Sink:
     def add(self, block: np.ndarray) -> None:
         self.frames_in += len(block)
         self.limits.check(self.frames_in / self.src_rate)
+        finite = np.isfinite(block)
+        if not finite.all():  # NaN/inf would spread through resampling and stop every model downstream
+            self.nonfinite += block.size - int(np.count_nonzero(finite))
+            block = np.where(finite, block, np.float32(0.0))
+        self.values_in += block.size
+        self.clipped += int(np.count_nonzero(np.abs(block) >= CLIP_LEVEL))
         mono = block[:, 0] if block.shape[1] == 1 else _average_channels(block)
+        self.mono_sum += float(mono.sum(dtype=np.float64))
         if self._stream is not None:
             mono = self._stream.resample_chunk(mono, last=False)
         self._append(mono)
+
+    def signal_warnings(self) -> list[str]:
+        """Non-finite samples replaced, clipping and DC offset: problems a user should know of, not errors."""
+        warnings = []
+        if self.nonfinite:
+            warnings.append(f"{self.nonfinite} non-finite samples (NaN/inf) replaced by zeros")
+        if self.values_in and self.clipped / self.values_in >= CLIP_WARN_SHARE:
+            warnings.append(f"clipping: {self.clipped / self.values_in:.2%} of samples at full scale")
+        mean = self.mono_sum / self.frames_in if self.frames_in else 0.0
+        if abs(mean) >= DC_WARN_LEVEL:
+            warnings.append(f"DC offset: mean {mean:+.3f} of full scale")
+        return warnings
 
     def finish(self) -> np.ndarray:
         if self._stream is not None:
@@ -339,6 +367,7 @@ def _decode_soundfile(path: Path, size: int, container: str, out_rate: int, limi
         warnings = _length_warnings(sink.frames_in / src_rate, frames / src_rate if frames > 0 else None, codec)
     if sink.frames_in == 0:
         warnings.append("no audio samples (0 frames): returned empty audio")
+    warnings += sink.signal_warnings()
     return DecodedAudio(samples, out_rate, src_rate, channels, codec, container, size, tuple(warnings))
 
 
@@ -434,6 +463,7 @@ def _decode_ffmpeg(path: Path, size: int, sniffed: str | None, out_rate: int, li
         if rc != 0:
             raise DecodeError(f"not decodable audio: {_last_line(stderr) or f'ffmpeg exit code {rc}'}")
         warnings.append("no audio samples (0 frames): returned empty audio")
+    warnings += sink.signal_warnings()
     return DecodedAudio(samples, out_rate, src_rate, channels, meta["codec"], meta["container"], size, tuple(warnings))
 
 
@@ -489,10 +519,7 @@ def _local_file(uri: str) -> Iterator[Path]:
     scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
     if scheme in ("", "file"):
         path = Path(urllib.parse.unquote(urllib.parse.urlparse(uri).path) if scheme else uri)
-        if not path.exists():
-            raise DecodeError(f"file not found: {path}")
-        if not path.is_file():
-            raise DecodeError(f"not a file: {path}")
+        _check_regular_file(path)
         yield path
         return
     try:
@@ -513,16 +540,52 @@ def _local_file(uri: str) -> Iterator[Path]:
         yield Path(tmp.name)
 
 
-def _open_checked(path: Path) -> tuple[int, bytes]:
+_FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+def _check_regular_file(path: Path) -> None:
+    """A one-line reason for anything that is not a readable regular file (never open a FIFO: it blocks)."""
     try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise DecodeError(f"dangling symbolic link: {path} -> {os.readlink(path)}") from None
+        raise DecodeError(f"file not found: {path}") from None
+    except PermissionError:
+        raise DecodeError(f"permission denied: {path}") from None
+    except OSError as err:
+        raise DecodeError(f"cannot read {path}: {err.strerror or err}") from None
+    if not stat.S_ISREG(mode):
+        raise DecodeError(f"not a regular file: {path} is {_kind(mode)}")
+
+
+def _open_checked(path: Path) -> tuple[int, bytes]:
+    """Size and first bytes. Opened non-blocking and checked again on the open file: a path swapped for a
+    FIFO after the first check must not hang the worker."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise DecodeError(f"file not found: {path} (gone before it was read)") from None
+    except PermissionError:
+        raise DecodeError(f"permission denied: {path}") from None
+    except OSError as err:
+        raise DecodeError(f"cannot read {path}: {err.strerror or err}") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DecodeError(f"not a regular file: {path} is {_kind(info.st_mode)}")
+        try:
             head = fh.read(SNIFF_BYTES)
-    except PermissionError as err:
-        raise DecodeError(f"permission denied: {path}") from err
-    if size == 0:
+        except OSError as err:
+            raise DecodeError(f"cannot read {path}: {err.strerror or err}") from None
+    if info.st_size == 0:
         raise DecodeError("empty file (0 bytes)")
-    return size, head
+    return info.st_size, head
 
 
 # --------------------------------------------------------------------------- public API

@@ -6,6 +6,7 @@ import glob
 import hashlib
 import json
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ class InputItem:
     recording_id: str
     uri: str
     num_speakers: int | None = None
+    # Known at listing time to be unreadable (a folder that cannot be listed): recorded as this file's error.
+    problem: str | None = None
 
 
 def recording_id_for(uri: str) -> str:
@@ -36,23 +39,47 @@ def recording_id_for(uri: str) -> str:
 
 
 def read_inputs(path: str, extensions: tuple[str, ...]) -> list[InputItem]:
-    """Every input once, in a deterministic order (shards, and so resume, depend on it)."""
+    """Every input once, in a deterministic order (shards, and so resume, depend on it).
+
+    Every entry the input names is kept, readable or not (dangling links, FIFOs, files without read
+    permission): the decoder gives each one its `recordings` row and a one-line reason, so nothing vanishes."""
     p = Path(path)
     if p.is_dir():
-        items = [_item(str(f)) for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in extensions]
+        items = _walk_folder(p, extensions)
     elif p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
         items = _read_manifest(p)
     elif any(ch in path for ch in "*?["):
-        items = [_item(f) for f in sorted(glob.glob(path, recursive=True)) if Path(f).is_file()]
-    elif p.is_file():
+        items = [_item(f) for f in sorted(glob.glob(path, recursive=True)) if not os.path.isdir(f)]
+    elif os.path.lexists(path):
         items = [_item(str(p))]
     else:
         raise ManifestError(f"input.path: {path!r} is neither a folder, a glob, a manifest ({', '.join(MANIFEST_SUFFIXES)}) nor a file")
     return _dedupe(items)
 
 
-def _item(uri: str, rec_id: str | None = None, num_speakers: int | None = None) -> InputItem:
-    return InputItem(recording_id=rec_id or recording_id_for(uri), uri=uri, num_speakers=num_speakers)
+def _walk_folder(root: Path, extensions: tuple[str, ...]) -> list[InputItem]:
+    """Entries with an audio extension of any kind (not only regular files), linked folders followed once;
+    a folder that cannot be listed becomes an item of its own, so its loss is reported, not silent."""
+    items: list[InputItem] = []
+    seen_dirs: set[str] = set()
+
+    def unlistable(err: OSError) -> None:
+        where = err.filename or str(root)
+        items.append(_item(str(where), problem=f"cannot list folder: {err.strerror or err}"))
+
+    for folder, dirs, files in os.walk(root, onerror=unlistable, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen_dirs:  # a link back up the tree
+            dirs.clear()
+            continue
+        seen_dirs.add(real)
+        dirs.sort()
+        items.extend(_item(os.path.join(folder, f)) for f in files if Path(f).suffix.lower() in extensions)
+    return sorted(items, key=lambda it: Path(it.uri))  # the order of earlier versions: resume depends on it
+
+
+def _item(uri: str, rec_id: str | None = None, num_speakers: int | None = None, problem: str | None = None) -> InputItem:
+    return InputItem(recording_id=rec_id or recording_id_for(uri), uri=uri, num_speakers=num_speakers, problem=problem)
 
 
 def _read_manifest(path: Path) -> list[InputItem]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -54,8 +55,67 @@ def test_missing_path_and_directory_are_clear_errors(tmp_path):
         decode(str(tmp_path / "nope.wav"))
     with pytest.raises(DecodeError, match="file not found"):
         decode((tmp_path / "nope.wav").as_uri())
-    with pytest.raises(DecodeError, match="not a file"):
+    with pytest.raises(DecodeError, match="not a regular file: .* is a folder"):
         decode(str(tmp_path))
+
+
+def test_entries_that_are_not_readable_regular_files_are_refused_in_one_line_without_blocking(tmp_path):
+    (tmp_path / "dangling.wav").symlink_to(tmp_path / "gone.wav")
+    os.mkfifo(tmp_path / "fifo.wav")  # opening it for reading would block until a writer comes: never
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "socket.wav"))
+    reasons = {
+        "dangling.wav": f"dangling symbolic link: {tmp_path / 'dangling.wav'} -> {tmp_path / 'gone.wav'}",
+        "fifo.wav": "is a FIFO",
+        "socket.wav": "is a socket",
+    }
+    t0 = time.monotonic()
+    for name, reason in reasons.items():
+        with pytest.raises(DecodeError) as e:
+            decode(str(tmp_path / name))
+        assert reason in str(e.value) and "\n" not in str(e.value), name
+    sock.close()
+    assert time.monotonic() - t0 < 5.0
+
+
+def test_a_path_swapped_for_a_fifo_after_the_check_does_not_hang(tmp_path, monkeypatch):
+    import pipeline.audio as audio
+
+    os.mkfifo(tmp_path / "fifo.wav")
+    monkeypatch.setattr(audio, "_check_regular_file", lambda path: None)  # as if it was a file a moment ago
+    with pytest.raises(DecodeError, match="is a FIFO"):
+        decode(str(tmp_path / "fifo.wav"))
+
+
+def _write_float_wav(path: Path, x: np.ndarray, rate: int = 16000) -> Path:
+    sf.write(path, x.astype(np.float32), rate, subtype="FLOAT")
+    return path
+
+
+def test_non_finite_samples_become_zeros_with_a_warning(tmp_path):
+    rng = np.random.default_rng(0)
+    x = (0.1 * rng.standard_normal(16000)).astype(np.float32)
+    x[100:110] = np.nan
+    x[5000] = np.inf
+    x[6000] = -np.inf
+    for rate in (16000, 44100):  # with and without resampling (soxr would spread a NaN over the whole file)
+        out = decode(str(_write_float_wav(tmp_path / f"nan{rate}.wav", x, rate)))
+        assert np.isfinite(out.samples).all(), rate
+        assert "12 non-finite samples (NaN/inf) replaced by zeros" in out.warnings, out.warnings
+    clean = decode(str(_write_float_wav(tmp_path / "clean.wav", np.nan_to_num(x, nan=0, posinf=0, neginf=0))))
+    np.testing.assert_array_equal(decode(str(tmp_path / "nan16000.wav")).samples, clean.samples)
+
+
+def test_clipping_and_dc_offset_are_flagged_and_clean_audio_is_not(tmp_path):
+    t = np.arange(32000) / 16000
+    tone = 0.3 * np.sin(2 * np.pi * 440 * t)
+    clipped = np.clip(5 * tone, -1, 1)  # peaks of 1.5 cut at full scale: ~40 % of every period
+    offset = tone + 0.05
+    flagged = {w.split(":")[0] for w in decode(str(_write_float_wav(tmp_path / "clip.wav", clipped))).warnings}
+    assert "clipping" in flagged and "DC offset" not in flagged
+    warnings = decode(str(_write_float_wav(tmp_path / "dc.wav", offset))).warnings
+    assert any(w.startswith("DC offset: mean +0.050") for w in warnings), warnings
+    assert decode(str(_write_float_wav(tmp_path / "clean.wav", tone))).warnings == ()
 
 
 @needs_ffmpeg

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -74,3 +77,39 @@ def test_missing_input(tmp_path):
 def test_shards_are_fixed_size_and_named_in_order():
     shards = shard(list(range(10)), 4)
     assert [(sid, len(items)) for sid, items in shards] == [("shard-000000", 4), ("shard-000001", 4), ("shard-000002", 2)]
+
+
+def test_folder_walk_keeps_entries_that_cannot_be_read(tmp_path):
+    # Nothing the folder holds may vanish: the decoder gives each its recordings row and a one-line reason.
+    touch(tmp_path / "ok.wav")
+    (tmp_path / "dangling.wav").symlink_to(tmp_path / "gone.wav")
+    os.mkfifo(tmp_path / "fifo.wav")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "socket.wav"))
+    (tmp_path / "linked").symlink_to(tmp_path)  # a link back up the tree is walked once
+    items = read_inputs(str(tmp_path), EXT)
+    sock.close()
+    assert [Path(i.uri).name for i in items] == ["dangling.wav", "fifo.wav", "ok.wav", "socket.wav"]
+    assert all(i.problem is None for i in items)
+
+
+def test_a_folder_that_cannot_be_listed_is_an_item_with_its_problem(tmp_path, monkeypatch):
+    touch(tmp_path / "a.wav")
+    touch(tmp_path / "locked" / "b.wav")
+    real_scandir = os.scandir
+
+    def scandir(path):  # as for a folder without read permission (root reads through chmod 000)
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    items = read_inputs(str(tmp_path), EXT)
+    assert [Path(i.uri).name for i in items] == ["a.wav", "locked"]
+    assert items[1].problem == "cannot list folder: Permission denied"
+
+
+def test_glob_keeps_dangling_links(tmp_path):
+    touch(tmp_path / "x1.wav")
+    (tmp_path / "x2.wav").symlink_to(tmp_path / "gone.wav")
+    assert [Path(i.uri).name for i in read_inputs(str(tmp_path / "x*.wav"), EXT)] == ["x1.wav", "x2.wav"]
