@@ -16,11 +16,18 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Event-preser
 console = Console(stderr=True)
 
 
-def _setup_logging(verbose: bool) -> None:
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _setup_logging(level: str) -> None:
+    if level.lower() not in LOG_LEVELS:
+        console.print(f"[red]--log-level: {level!r} is not one of {', '.join(LOG_LEVELS)}")
+        raise typer.Exit(2)
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=getattr(logging, level.upper()),
         format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False)],
+        # Tracebacks only at debug level: bad data is reported in one line (and in the errors table).
+        handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
     )
 
 
@@ -59,10 +66,11 @@ def run(
     input: Optional[str] = typer.Option(None, "--input", "-i", help="override input.path"),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="override output.path"),
     overwrite: bool = typer.Option(False, help="replace an output folder made with another config"),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    log_level: str = typer.Option("info", "--log-level", help="debug (with tracebacks), info, warning or error"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="the same as --log-level debug"),
 ) -> None:
     """Annotate every input file; finished shards of an earlier run are skipped."""
-    _setup_logging(verbose)
+    _setup_logging("debug" if verbose else log_level)
     cfg = _load(config, input, output)
     from pipeline.manifest import ManifestError
     from pipeline.progress import RichProgress

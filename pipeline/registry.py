@@ -42,8 +42,9 @@ class Registry(Generic[T]):
         for ep in entry_points(group=self.entry_point_group):
             try:
                 self._classes.setdefault(ep.name, ep.load())
-            except Exception:  # a broken plug-in must not hide the built-ins
-                log.exception("could not load %s plug-in %r from %s", self.kind, ep.name, ep.value)
+            except Exception as e:  # a broken plug-in must not hide the built-ins
+                log.warning("could not load %s plug-in %r from %s: %s: %s", self.kind, ep.name, ep.value, type(e).__name__, e)
+                log.debug("traceback of the failure above", exc_info=e)
 
     def get(self, key: str) -> T:
         """A registered key, or "package.module:Class" to use a class without registering it."""

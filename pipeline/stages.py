@@ -80,8 +80,20 @@ def make_annotator(branch: BranchConfig, device: str = "cpu") -> Annotator:
     return annotator
 
 
+def one_line(exc: BaseException) -> str:
+    """`str(exc)`'s first line (some libraries put a whole report in the message), or its repr."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else repr(exc)
+
+
+def log_unexpected(what: str, exc: BaseException) -> None:
+    """Bad data is reported in one line (and an error row); the traceback only at debug level."""
+    log.warning("%s failed: %s: %s", what, type(exc).__name__, one_line(exc))
+    log.debug("traceback of the failure above", exc_info=exc)
+
+
 def _error(item: InputItem, stage: str, exc: BaseException, segment: str | None = None) -> ErrorRow:
-    return ErrorRow(item.recording_id, item.uri, stage, type(exc).__name__, str(exc) or repr(exc), segment)
+    return ErrorRow(item.recording_id, item.uri, stage, type(exc).__name__, one_line(exc), segment)
 
 
 def prepare_recording(item: InputItem, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, device: str = "cpu") -> PreparedRecording:
@@ -89,12 +101,14 @@ def prepare_recording(item: InputItem, audio_cfg: AudioConfig, seg_cfg: Segmenta
     from pipeline.audio import DecodeError, decode
 
     t0 = time.perf_counter()
+    if item.problem:
+        return _failed(item, "input", DecodeError(item.problem))
     try:
         audio = decode(item.uri, audio_cfg.sample_rate, audio_cfg.max_duration_s, audio_cfg.decode_timeout_s)
     except DecodeError as e:
         return _failed(item, "decode", e)
     except Exception as e:  # an unexpected decoder crash is still this file's error, not the run's
-        log.exception("decoding %s failed", item.uri)
+        log_unexpected(f"decoding {item.uri}", e)
         return _failed(item, "decode", e)
     t1 = time.perf_counter()
     info = dict(
@@ -115,7 +129,7 @@ def prepare_recording(item: InputItem, audio_cfg: AudioConfig, seg_cfg: Segmenta
     try:
         seg = get_segmenter(seg_cfg, device).segment(audio.samples, audio.sample_rate, item.num_speakers)
     except Exception as e:
-        log.exception("segmenting %s failed", item.uri)
+        log_unexpected(f"segmenting {item.uri}", e)
         failed = _failed(item, "segment", e)
         failed.recording = RecordingRow(status="error", error=failed.recording.error, **info)
         return failed
@@ -197,7 +211,7 @@ def annotate_batch(annotator: Annotator, items: Sequence[WorkItem], audio: Seque
         if len(items) == 1 and retries == 0:
             out.errors.append(_segment_error(items[0], annotator, e))
             return out
-        log.warning("batch of %d for %s failed (%s: %s); retrying one by one", len(items), annotator.branch, type(e).__name__, e)
+        log.warning("batch of %d for %s failed (%s: %s); retrying one by one", len(items), annotator.branch, type(e).__name__, one_line(e))
     for item, seg_audio in zip(items, audio):
         for attempt in range(retries + 1):
             try:
@@ -221,4 +235,5 @@ def _timed_annotate(annotator: Annotator, audio: Sequence[SegmentAudio], out: Ba
 
 
 def _segment_error(item: WorkItem, annotator: Annotator, exc: BaseException) -> ErrorRow:
-    return ErrorRow(item.recording_id, item.uri, f"annotate:{annotator.branch}", type(exc).__name__, str(exc) or repr(exc), item.segment.segment_id)
+    log_unexpected(f"{annotator.branch} on {item.segment.segment_id}", exc)
+    return ErrorRow(item.recording_id, item.uri, f"annotate:{annotator.branch}", type(exc).__name__, one_line(exc), item.segment.segment_id)

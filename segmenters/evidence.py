@@ -74,6 +74,7 @@ def speaker_turns(diarizer, samples: np.ndarray, sample_rate: int, regions: list
         return []
     try:
         return diarize_speech_only(diarizer, samples, sample_rate, regions, num_speakers, pad_s)
-    except Exception:  # speaker turns are optional evidence; segmentation goes on without them
-        log.exception("diarization failed; segmenting without speaker turns")
+    except Exception as e:  # speaker turns are optional evidence; segmentation goes on without them
+        log.warning("diarization failed (%s: %s); segmenting without speaker turns", type(e).__name__, str(e).strip()[:200])
+        log.debug("traceback of the failure above", exc_info=e)
         return []
