@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from schemas.common import BRANCHES
 
@@ -129,13 +130,6 @@ class PipelineConfig(_Strict):
     merge: MergeConfig = MergeConfig()
     runtime: RuntimeConfig = RuntimeConfig()
 
-    @model_validator(mode="after")
-    def _check_branches(self) -> PipelineConfig:
-        for name in self.branches:
-            if name not in BRANCHES:
-                raise ValueError(f"branches.{name}: unknown branch; allowed: {', '.join(BRANCHES)}")
-        return self
-
     def enabled_branches(self) -> dict[str, BranchConfig]:
         return {name: b for name, b in self.branches.items() if b.enabled}
 
@@ -174,62 +168,86 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> str:
 
 
 def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> PipelineConfig:
+    """Validate a raw config. Every problem is listed at once (types and keys, branch names, annotator and
+    segmenter keys and their params, the input path), so that a user fixes a config in one pass."""
     if not isinstance(data, dict):
         raise ConfigError("config: the top level must be a mapping of keys (input, output, branches, ...)")
+    problems: list[str] = []
+    cfg = None
     try:
         cfg = PipelineConfig.model_validate(data)
     except ValidationError as e:
-        lines = []
         for err in e.errors():
             line = _format_error(err)
             if err["type"] == "extra_forbidden":
                 line += f"; allowed here: {_allowed_keys(PipelineConfig, tuple(err['loc']))}"
-            lines.append(line)
-        raise ConfigError("invalid config:\n  " + "\n  ".join(lines)) from None
-    if base_dir is not None:
-        cfg = _resolve_paths(cfg, base_dir)
-    _check_components(cfg)
-    return cfg
+            problems.append(line)
+    problems += _component_problems(data)
+    problems += _input_path_problems(data, base_dir)
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(dict.fromkeys(problems)))
+    assert cfg is not None
+    return _resolve_paths(cfg, base_dir) if base_dir is not None else cfg
+
+
+def _resolve(p: str, base_dir: Path | None) -> str:
+    """Relative input/output paths are relative to the config file, so a config works from any cwd."""
+    if base_dir is None or "://" in p or Path(p).is_absolute():
+        return p
+    return str((base_dir / p).resolve())
+
+
+def _input_path_problems(data: dict[str, Any], base_dir: Path | None) -> list[str]:
+    path = (data.get("input") or {}).get("path") if isinstance(data.get("input"), dict) else None
+    if not isinstance(path, str) or "://" in path or any(ch in path for ch in "*?["):
+        return []  # a type problem is reported by validation; remote URLs and globs are read at run time
+    resolved = _resolve(path, base_dir if base_dir is not None else Path.cwd())
+    if not os.path.lexists(resolved):
+        return [f"input.path: {resolved} does not exist (a folder, a glob, a manifest or a file)"]
+    return []
 
 
 def _resolve_paths(cfg: PipelineConfig, base_dir: Path) -> PipelineConfig:
-    """Relative input/output paths are relative to the config file, so a config works from any cwd."""
-
-    def resolve(p: str) -> str:
-        if "://" in p or Path(p).is_absolute():
-            return p
-        return str((base_dir / p).resolve())
-
     return cfg.model_copy(
         update={
-            "input": cfg.input.model_copy(update={"path": resolve(cfg.input.path)}),
-            "output": cfg.output.model_copy(update={"path": resolve(cfg.output.path)}),
+            "input": cfg.input.model_copy(update={"path": _resolve(cfg.input.path, base_dir)}),
+            "output": cfg.output.model_copy(update={"path": _resolve(cfg.output.path, base_dir)}),
         }
     )
 
 
-def _check_components(cfg: PipelineConfig) -> None:
-    """Registry keys exist and their params validate — without loading any model."""
+def _component_problems(data: dict[str, Any]) -> list[str]:
+    """Branch names, registry keys and their params, from the raw mapping (so they are checked even when
+    other keys failed validation) and without loading any model. Malformed parts are left to validation."""
     from annotators.registry import ANNOTATORS
     from segmenters.registry import SEGMENTERS
 
-    problems = []
-    try:
-        seg_cls = SEGMENTERS.get(cfg.segmentation.segmenter)
-        _validate_params(seg_cls, cfg.segmentation.params, "segmentation.params", problems)
-    except KeyError as e:
-        problems.append(f"segmentation.segmenter: {e.args[0]}")
-    for name, branch in cfg.branches.items():
+    problems: list[str] = []
+    seg = data.get("segmentation") or {}
+    if isinstance(seg, dict) and isinstance(seg.get("segmenter", "event"), str):
         try:
-            cls = ANNOTATORS.get(branch.annotator)
+            seg_cls = SEGMENTERS.get(seg.get("segmenter", "event"))
+            if isinstance(seg.get("params", {}), dict):
+                _validate_params(seg_cls, seg.get("params", {}), "segmentation.params", problems)
+        except KeyError as e:
+            problems.append(f"segmentation.segmenter: {e.args[0]}")
+    branches = data.get("branches")
+    for name, branch in (branches.items() if isinstance(branches, dict) else ()):
+        if name not in BRANCHES:
+            problems.append(f"branches.{name}: unknown branch; allowed: {', '.join(BRANCHES)}")
+            continue
+        if not isinstance(branch, dict) or not isinstance(branch.get("annotator"), str):
+            continue
+        try:
+            cls = ANNOTATORS.get(branch["annotator"])
         except KeyError as e:
             problems.append(f"branches.{name}.annotator: {e.args[0]}")
             continue
         if cls.branch != name:
-            problems.append(f"branches.{name}.annotator: {branch.annotator!r} annotates {cls.branch!r}, not {name!r}")
-        _validate_params(cls, branch.params, f"branches.{name}.params", problems)
-    if problems:
-        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+            problems.append(f"branches.{name}.annotator: {branch['annotator']!r} annotates {cls.branch!r}, not {name!r}")
+        if isinstance(branch.get("params", {}), dict):
+            _validate_params(cls, branch.get("params", {}), f"branches.{name}.params", problems)
+    return problems
 
 
 def _validate_params(cls: type, params: dict[str, Any], where: str, problems: list[str]) -> None:

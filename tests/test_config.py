@@ -16,7 +16,9 @@ def write(tmp_path: Path, data: dict) -> Path:
 
 
 def repo_config() -> dict:
-    return yaml.safe_load((REPO / "pipeline.yaml").read_text())
+    data = yaml.safe_load((REPO / "pipeline.yaml").read_text())
+    data["input"]["path"] = str(REPO / data["input"]["path"])  # the configs are written elsewhere
+    return data
 
 
 def test_repository_pipeline_yaml_is_valid():
@@ -77,3 +79,36 @@ def test_fingerprint_ignores_where_and_how_fast_but_not_what(tmp_path):
     assert load_config(write(tmp_path, data)).fingerprint() == base.fingerprint()
     data["branches"]["speech"]["params"]["model"] = "pkg:whisper-tiny.en"
     assert load_config(write(tmp_path, data)).fingerprint() != base.fingerprint()
+
+
+def test_every_problem_of_a_config_is_listed_at_once(tmp_path):
+    data = repo_config()
+    data["output"]["shard_sise"] = 4  # unknown key
+    data["runtime"]["max_in_flight"] = 0  # bad value
+    data["input"]["path"] = str(tmp_path / "no-such-folder")  # missing path
+    data["branches"]["speech"]["annotator"] = "whispr"  # unknown annotator
+    data["branches"]["music"]["params"] = {"max_instrumentz": 2}  # unknown param
+    data["branches"]["video"] = data["branches"]["sound"]  # unknown branch
+    data["segmentation"]["segmenter"] = "evnt"  # unknown segmenter
+    with pytest.raises(ConfigError) as e:
+        load_config(write(tmp_path, data))
+    lines = str(e.value).splitlines()[1:]
+    expected = ["output.shard_sise: unknown key", "runtime.max_in_flight:", f"input.path: {tmp_path / 'no-such-folder'} does not exist",
+                "branches.speech.annotator: unknown annotator 'whispr'", "branches.music.params.max_instrumentz: unknown key",
+                "branches.video: unknown branch", "segmentation.segmenter:"]
+    for want in expected:
+        assert sum(want in line for line in lines) == 1, (want, lines)
+    assert len(lines) == len(expected), lines
+
+
+def test_validate_prints_every_problem(tmp_path):
+    from tests.e2e_helpers import cli
+
+    data = repo_config()
+    data["output"]["shard_sise"] = 4
+    data["branches"]["speech"]["annotator"] = "whispr"
+    result = cli("validate", str(write(tmp_path, data)), timeout=120)
+    assert result.returncode == 2
+    err = " ".join(result.stderr.split())
+    assert "output.shard_sise: unknown key" in err and "unknown annotator 'whispr'" in err
+    assert "Traceback" not in result.stderr
