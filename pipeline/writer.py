@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import logging
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+import socket
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -14,11 +19,52 @@ from schemas import TABLES, to_arrow
 
 DONE_DIR = "_done"
 STATE_FILE = "_state.json"
+LOCK_FILE = "_lock"  # holds the writing run's pid while it runs (run bookkeeping, not data)
 COMPRESSION = "zstd"
+
+log = logging.getLogger(__name__)
 
 
 class OutputConflictError(RuntimeError):
     pass
+
+
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """One writer per output folder. A kernel lock (flock), so a run that dies, even by SIGKILL, releases it;
+    the file names the holder for the message a second run prints, and is emptied on a clean exit, so that
+    content found on taking the lock means a dead run's lock was taken over."""
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(fd)
+            raise OutputConflictError(
+                f"{out} is being written by another moss-annotate run ({holder}); "
+                "wait for it to finish, stop it, or choose another --output"
+            ) from None
+        previous = _lock_holder(fd)
+        if previous != "unknown":
+            log.info("taking over the lock of a run that did not finish (%s)", previous)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}).encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
+
+
+def _lock_holder(fd: int) -> str:
+    try:
+        info = json.loads(os.pread(fd, 4096, 0) or b"null")
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["started"]))
+        return f"pid {info['pid']} on {info['host']}, started {started}"
+    except (ValueError, TypeError, KeyError, OSError):
+        return "unknown"
 
 
 def table_path(out: Path, table: str, shard_id: str) -> Path:
