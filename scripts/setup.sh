@@ -24,6 +24,8 @@ if [ ! -f "$VENV/.complete" ]; then
   "$VENV/bin/pip" install -q -r requirements/lock.txt
   # Byte-compile now: with PYTHONDONTWRITEBYTECODE set, every later import would parse torch afresh.
   "$VENV/bin/python" -m compileall -q -j 0 "$VENV/lib" >/dev/null 2>&1 || true
+  # numba's caches compiled by one process, before parallel workers could race on them (scripts/warm_caches.py)
+  "$VENV/bin/python" scripts/warm_caches.py >"$VENV/warm-caches.log" 2>&1 || echo "warning: see $VENV/warm-caches.log"
   touch "$VENV/.complete"
 fi
 if ! "$VENV/bin/pip" install -q --no-deps -e . >"$VENV/editable-install.log" 2>&1; then

@@ -107,10 +107,12 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, inputs):
     out = tmp_path / "resumed"
     cfg = _config(tmp_path / "a", inputs, out)
     log = tmp_path / "killed-run.log"
+    runs_dir = tmp_path / "runs"  # where the killed run's watchdog keeps its record
     with log.open("w") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli", "run", str(cfg)],
             cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "MOSS_ANNOTATE_RUNS_DIR": str(runs_dir)},
         )
     try:
         deadline = time.monotonic() + RUN_TIMEOUT_S
@@ -118,13 +120,19 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, inputs):
             assert proc.poll() is None, f"the run ended before its first shard was written:\n{log.read_text()[-4000:]}"
             assert time.monotonic() < deadline
             time.sleep(POLL_S)
-        os.killpg(proc.pid, signal.SIGKILL)  # the driver, and every Ray process it started in its session
+        os.kill(proc.pid, signal.SIGKILL)  # the driver alone: Ray's processes must not outlive it
         proc.wait()
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         stray = _kill_session(proc.pid)
     assert not stray, f"processes of the killed run outlived it: {stray}"
+    records = lambda: list((runs_dir / "moss-annotate-runs").glob("run-*.json"))  # noqa: E731
+    deadline = time.monotonic() + EXIT_GRACE_S
+    while records() and time.monotonic() < deadline:  # the watchdog removes its record last
+        time.sleep(POLL_S)
+    assert not records(), "the watchdog did not finish"
+    assert "Token authentication" not in log.read_text()
     done_before = sorted(p.name for p in (out / "_done").iterdir())
     assert 1 <= len(done_before) < len(CLIPS), "the kill did not land in the middle of the run"
     kept = {k: v for k, v in snapshot(out).items() if any(k.endswith(f"{s}.parquet") or k.endswith(f"_done/{s}") for s in done_before)}
