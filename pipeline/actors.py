@@ -15,6 +15,22 @@ from pipeline.stages import BatchOutcome, WorkItem, annotate_batch, get_segmente
 log = logging.getLogger(__name__)
 
 
+def worker_logging(level: int) -> None:
+    """Workers log warnings (one line per bad file); with the driver at debug level, debug and tracebacks too."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+
+
+def _node_id() -> str:
+    import ray
+
+    return ray.get_runtime_context().get_node_id()
+
+
 def set_threads(cpus: float) -> None:
     """Match torch's intra-op threads to the CPUs this worker was given (default would be every core)."""
     try:
@@ -29,13 +45,16 @@ class PrepareWorker:
     """Decode + segment in a long-lived process, so the segmenter's models load once. (As plain tasks, Ray
     recycled the worker processes and every new one reloaded the segmenter: ~45% of the time on short files.)"""
 
-    def __init__(self, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, cpus: float, device: str):
+    def __init__(self, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, cpus: float, device: str,
+                 log_level: int = logging.WARNING):
+        worker_logging(log_level)
         set_threads(cpus)
         self.audio_cfg, self.seg_cfg, self.device = audio_cfg, seg_cfg, device
         get_segmenter(seg_cfg, device)  # load now: a broken segmenter stops the run at start, not per file
 
-    def ready(self) -> bool:
-        return True
+    def ready(self) -> str:
+        """The node this worker runs on (for run.json's per-node report)."""
+        return _node_id()
 
     def prepare(self, item: InputItem):
         """Returns (metadata without samples, samples): two objects, so the driver never fetches the audio."""
@@ -54,15 +73,18 @@ class AudioRef:
 class BranchWorker:
     """One model, loaded once, annotating batches of segments from any recordings."""
 
-    def __init__(self, branch: BranchConfig, cpus: float, device: str, audio: AudioConfig, retries: int):
+    def __init__(self, branch: BranchConfig, cpus: float, device: str, audio: AudioConfig, retries: int,
+                 log_level: int = logging.WARNING):
+        worker_logging(log_level)
         set_threads(cpus)
         self.annotator = make_annotator(branch, device)
         self.sample_rate = audio.sample_rate
         self.context_s = audio.segment_context_s
         self.retries = retries
 
-    def model_info(self) -> tuple[str, str | None]:
-        return self.annotator.model_id, self.annotator.model_version
+    def model_info(self) -> tuple[str, str | None, str]:
+        """(model id, model version, node this worker runs on)."""
+        return self.annotator.model_id, self.annotator.model_version, _node_id()
 
     def annotate(self, items: list[WorkItem], audio_refs: list[AudioRef]) -> BatchOutcome:
         import ray
@@ -76,7 +98,8 @@ class BranchWorker:
 class MergeWorker:
     """Shard merges in one long-lived process (as plain tasks, each merge started a fresh worker process)."""
 
-    def __init__(self, merge_cfg):
+    def __init__(self, merge_cfg, log_level: int = logging.WARNING):
+        worker_logging(log_level)
         self.merge_cfg = merge_cfg
 
     def merge(self, outputs: list) -> list:

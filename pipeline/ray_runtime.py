@@ -8,27 +8,28 @@ import os
 from dataclasses import dataclass, field
 
 from pipeline.config import PipelineConfig
+from pipeline.placement import (
+    EPS, MIN_PREPARE_CPUS, ActorRequest, NodeInfo, PlacementError, Slot, place_actors, place_preparers,
+)
 
 log = logging.getLogger(__name__)
 
-# Model actors together may claim at most this share of the cluster's CPUs; the rest is left to the
-# decode + segment workers, so that a small machine (2 cores, 3 branches) can never wait on itself.
-ACTOR_CPU_SHARE = 0.75
-
-
-class PlacementError(RuntimeError):
-    """Workers the cluster could not place (or load) in time: the run stops instead of waiting forever."""
+__all__ = ["Placement", "PlacementError", "cluster_nodes", "init_ray", "pinned", "plan_placement", "starts_local_ray"]
 
 
 @dataclass(frozen=True)
 class Placement:
-    actor_cpus: dict[str, float]  # per branch, per actor: what Ray reserves (scaled down on a small cluster)
-    actor_gpus: dict[str, float]
-    prepare_cpus: float
+    actors: list[Slot]  # branch actors, each pinned to a node (or left to Ray on an autoscaling cluster)
+    preparers: list[Slot]  # decode + segment actors
     has_gpu: bool
+    nodes: list[NodeInfo]
     # torch threads per actor: the CPUs the branch asked for, not the scaled reservation (which only lets every
     # actor fit; the branches are rarely busy at once, and Whisper with 2 threads is ~1.3x faster than with 1)
     actor_threads: dict[str, int] = field(default_factory=dict)
+    scale: float = 1.0  # what the CPU requests were multiplied by to fit
+
+    def for_branch(self, name: str) -> list[Slot]:
+        return [s for s in self.actors if s.kind == name]
 
 
 def init_ray(cfg: PipelineConfig) -> bool:
@@ -37,12 +38,14 @@ def init_ray(cfg: PipelineConfig) -> bool:
 
     if ray.is_initialized():
         return False
-    address = cfg.runtime.address or os.environ.get("RAY_ADDRESS")
-    if address:
+    if not starts_local_ray(cfg):
+        address = cfg.runtime.address or os.environ["RAY_ADDRESS"]
         log.info("connecting to Ray at %s", address)
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True)
         return False
     num_cpus = cfg.runtime.num_cpus or os.cpu_count() or 1
+    # A private instance on this machine, gone with the run: token authentication only adds a warning.
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     ray.init(
         # "local": a private instance even when `ray start` left its address in /tmp/ray (without it,
         # ray.init would join that cluster and refuse num_cpus).
@@ -57,40 +60,68 @@ def init_ray(cfg: PipelineConfig) -> bool:
     return True
 
 
-def plan_placement(cfg: PipelineConfig, local: bool, resources: dict | None = None) -> Placement:
-    """Per-actor CPUs/GPUs and prepare CPUs for this run.
+def starts_local_ray(cfg: PipelineConfig) -> bool:
+    """No cluster address given (runtime.address or RAY_ADDRESS, as `ray job submit` sets): a private Ray here."""
+    return not (cfg.runtime.address or os.environ.get("RAY_ADDRESS"))
 
-    Model actors together may claim at most ACTOR_CPU_SHARE of the CPUs the cluster has now, so that
-    every actor and at least one decode + segment worker can be placed. Without this, a small cluster (a
-    2-CPU `ray start --head`, three 1-CPU branches) leaves an actor pending forever and the run hangs.
-    With `runtime.autoscaling: true` the cluster is trusted to grow, and the requests are left as asked.
-    """
+
+def pinned(slot: Slot) -> dict:
+    """Ray options that put a worker on the node its slot was planned for (soft: if that node dies, a
+    restarted worker may go elsewhere rather than nowhere)."""
+    if slot.node_id is None:
+        return {}
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    return {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=slot.node_id, soft=True)}
+
+
+def cluster_nodes() -> list[NodeInfo]:
+    """Alive nodes with what each has (its total: a run is assumed to have its cluster's workers to itself)."""
     import ray
 
+    nodes = []
+    for n in ray.nodes():
+        if not n.get("Alive", n.get("alive", False)):
+            continue
+        res = n.get("Resources", {})
+        nodes.append(NodeInfo(n["NodeID"], n.get("NodeManagerAddress", "?"), float(res.get("CPU", 0.0)), float(res.get("GPU", 0.0))))
+    return sorted(nodes, key=lambda n: (-n.cpus, n.node_id))
+
+
+def plan_placement(cfg: PipelineConfig, local: bool, nodes: list[NodeInfo] | None = None) -> Placement:
+    """Per-actor CPUs/GPUs and node, and the decode + segment workers, for this run.
+
+    Every actor is fitted node by node (`pipeline.placement`): requests are scaled down uniformly until each
+    one fits on a node, leaving room there for decode + segment workers, so uneven nodes or a head without
+    CPUs never leave an actor pending. With `runtime.autoscaling: true` the cluster is trusted to grow: the
+    requests are kept as asked and Ray places them.
+    """
     from annotators.registry import ANNOTATORS
 
-    total = ray.cluster_resources() if resources is None else resources
-    cpus_total = float(total.get("CPU", 1.0))
-    has_gpu = float(total.get("GPU", 0.0)) > 0 and cfg.runtime.device != "cpu"
-    actor_cpus: dict[str, float] = {}
-    actor_gpus: dict[str, float] = {}
+    nodes = cluster_nodes() if nodes is None else nodes
+    cpus_total = sum(n.cpus for n in nodes) or 1.0
+    has_gpu = any(n.gpus > 0 for n in nodes) and cfg.runtime.device != "cpu"
+    requests = []
     for name, branch in cfg.enabled_branches().items():
         declared = ANNOTATORS.get(branch.annotator).resources
-        actor_cpus[name] = branch.resources.cpus or declared.cpus
+        cpus = branch.resources.cpus or declared.cpus
         gpus = branch.resources.gpus if branch.resources.gpus is not None else declared.gpus
-        actor_gpus[name] = gpus if has_gpu else 0.0
-    threads = {n: max(1, math.floor(min(c, cpus_total))) for n, c in actor_cpus.items()}
-    prepare = cfg.runtime.prepare_cpus
-    if not cfg.runtime.autoscaling:
-        claimed = sum(actor_cpus[n] * b.num_actors for n, b in cfg.enabled_branches().items())
-        budget = cpus_total * ACTOR_CPU_SHARE
-        if claimed > budget:
-            scale = budget / claimed
-            actor_cpus = {n: c * scale for n, c in actor_cpus.items()}
-            if not local:
-                log.warning(
-                    "branch actors ask for %.3g CPUs but the cluster has %.3g; scaled to %.2f of each request "
-                    "(set runtime.autoscaling: true if the cluster grows on demand)", claimed, cpus_total, scale
-                )
-        prepare = min(prepare, max(cpus_total - min(claimed, budget), 0.1))
-    return Placement(actor_cpus, actor_gpus, prepare, has_gpu, threads)
+        requests.append(ActorRequest(name, branch.num_actors, cpus, gpus if has_gpu else 0.0))
+    threads = {r.kind: max(1, math.floor(min(r.cpus, max(n.cpus for n in nodes) if nodes else 1.0))) for r in requests}
+    rt = cfg.runtime
+    if rt.autoscaling:
+        actors = [Slot(r.kind, i, r.cpus, r.gpus, None) for r in requests for i in range(r.count)]
+        free = max(cpus_total - sum(s.cpus for s in actors), MIN_PREPARE_CPUS)
+        count = min(rt.max_in_flight, max(1, int(free / rt.prepare_cpus + EPS)))
+        preparers = [Slot("prepare", i, rt.prepare_cpus, 0.0, None) for i in range(count)]
+        return Placement(actors, preparers, has_gpu, nodes, threads)
+    actors, scale = place_actors(nodes, requests)
+    if scale < 1.0 and not local:
+        claimed = sum(r.cpus * r.count for r in requests)
+        log.warning(
+            "branch actors ask for %.3g CPUs but the cluster has %.3g on %d node(s); scaled to %.2f of each request "
+            "to fit node by node (set runtime.autoscaling: true if the cluster grows on demand)",
+            claimed, cpus_total, len(nodes), scale,
+        )
+    preparers = place_preparers(nodes, actors, rt.prepare_cpus, rt.max_in_flight)
+    return Placement(actors, preparers, has_gpu, nodes, threads, scale)

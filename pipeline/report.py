@@ -48,6 +48,8 @@ class RunStats:
     segment_s: float = 0.0
     model_s: dict[str, float] = field(default_factory=dict)
     models: dict[str, dict] = field(default_factory=dict)
+    # Nodes that did work: {node_id, address, cpus, gpus, workers: {kind: count}, tasks}
+    nodes: list[dict] = field(default_factory=list)
 
     def add_recording(self, rec: RecordingRow, timings: dict[str, float]) -> None:
         self.recordings[rec.status] = self.recordings.get(rec.status, 0) + 1

@@ -13,16 +13,16 @@ from pathlib import Path
 from pipeline.actors import AudioRef, BranchWorker, MergeWorker, PrepareWorker
 from pipeline.config import PipelineConfig
 from pipeline.manifest import InputItem, read_inputs, shard
-from pipeline.ray_runtime import Placement, PlacementError, init_ray, plan_placement
+from pipeline.placement import Slot, describe
+from pipeline.ray_runtime import Placement, PlacementError, init_ray, pinned, plan_placement, starts_local_ray
 from pipeline.report import NullProgress, ProgressHook, RunStats, write_run_report
-from pipeline.stages import BatchOutcome, PreparedRecording, WorkItem, work_items
-from pipeline.writer import done_shards, prepare_output, write_shard
+from pipeline.stages import BatchOutcome, PreparedRecording, WorkItem, one_line, work_items
+from pipeline.writer import done_shards, output_lock, prepare_output, write_shard
 from schemas.errors import ErrorRow
 
 log = logging.getLogger(__name__)
 
 WAIT_TIMEOUT_S = 1.0  # how often the driver wakes to check recording time limits
-SLOT_EPS = 1e-6  # float CPU shares (0.25 + 0.25 + ...) must not lose a slot to rounding
 # Merging is light (or waits on an LLM endpoint): it must never wait for CPUs the long-lived actors hold.
 MERGE_CPUS = 0
 # Shard merges one merge actor runs at once (threads): an LLM rewriter's waits overlap.
@@ -56,8 +56,8 @@ class Runner:
         self.stats = RunStats()
 
     # ---- planning -------------------------------------------------------------------------------------
-    def plan(self) -> tuple[list[tuple[str, list[InputItem]]], int]:
-        items = read_inputs(self.cfg.input.path, self.cfg.input.extensions)
+    def plan(self, items: list[InputItem]) -> tuple[list[tuple[str, list[InputItem]]], int]:
+        """Which shards are still to do. Call with the output lock held (it may clear the output)."""
         shards = shard(items, self.cfg.output.shard_size)
         prepare_output(self.out, self.cfg.fingerprint(), self.overwrite)
         done = done_shards(self.out)
@@ -67,30 +67,44 @@ class Runner:
 
     def run(self) -> RunStats:
         t0 = time.perf_counter()
-        todo, already = self.plan()
-        self.progress.start(sum(len(its) for _, its in todo), already)
-        try:
-            if todo:  # a finished output is left exactly as it is: no Ray, no rewritten file
-                self._run_shards(todo)
-        finally:
-            self.progress.stop()
-        self.stats.wall_s = time.perf_counter() - t0
-        if todo:
-            write_run_report(self.out, self.cfg.model_dump(mode="json"), self.stats)
+        items = read_inputs(self.cfg.input.path, self.cfg.input.extensions)  # a bad input fails before the output exists
+        with output_lock(self.out):
+            todo, already = self.plan(items)
+            self.progress.start(sum(len(its) for _, its in todo), already)
+            try:
+                if todo:  # a finished output is left exactly as it is: no Ray, no rewritten table
+                    self._run_shards(todo)
+            finally:
+                self.progress.stop()
+            self.stats.wall_s = time.perf_counter() - t0
+            if todo:
+                write_run_report(self.out, self.cfg.model_dump(mode="json"), self.stats)
         return self.stats
 
     # ---- the loop -------------------------------------------------------------------------------------
     def _run_shards(self, todo: list[tuple[str, list[InputItem]]]) -> None:
         import ray
 
+        from pipeline.watchdog import Watchdog
+
         t0 = time.perf_counter()
-        local = init_ray(self.cfg)
+        # A private local Ray dies with this process even on SIGKILL; a cluster's processes are the cluster's.
+        watchdog = Watchdog.start() if not ray.is_initialized() and starts_local_ray(self.cfg) else None
         try:
-            placement = plan_placement(self.cfg, local)
-            _Loop(self, placement, todo, t0).run()  # starts the actors; models load while the first files are prepared
+            local = init_ray(self.cfg)
+            try:
+                placement = plan_placement(self.cfg, local)
+                loop = _Loop(self, placement, todo, t0)  # starts the actors; models load while the first files are prepared
+                try:
+                    loop.run()
+                finally:
+                    self.stats.nodes = loop.node_report()
+            finally:
+                if local:
+                    ray.shutdown()
         finally:
-            if local:
-                ray.shutdown()
+            if watchdog is not None:
+                watchdog.stop()
 
 
 class _Loop:
@@ -115,43 +129,46 @@ class _Loop:
         self.whole_recordings = {b: _annotator_class(c.annotator).whole_recordings for b, c in self.branches.items()}
         self.pending = {b: deque() for b in self.branches}
         self.idle = {b: deque() for b in self.branches}
-        self.preparers: deque = deque()  # idle prepare actors
+        self.preparers: deque = deque()  # idle prepare actors, as (actor, slot)
         self.started_at = started_at
         self.start_deadline = 0.0
+        # Workers log warnings; at debug level (the driver's), tracebacks too.
+        self.worker_log_level = logging.DEBUG if logging.getLogger().isEnabledFor(logging.DEBUG) else logging.WARNING
+        self.node_of: dict[int, tuple[str, str]] = {}  # id(actor handle) -> (node id, worker kind)
+        self.tasks_by_node: dict[str, int] = {}
         self._start_actors()
 
-    def _new_preparer(self):
-        cpus = self.placement.prepare_cpus
-        actor = self.ray.remote(PrepareWorker).options(num_cpus=cpus, max_restarts=-1, max_task_retries=2)
-        return actor.remote(self.cfg.audio, self.cfg.segmentation, cpus, "cpu")
+    def _new_preparer(self, slot: Slot):
+        actor = self.ray.remote(PrepareWorker).options(num_cpus=slot.cpus, max_restarts=-1, max_task_retries=2, **pinned(slot))
+        return actor.remote(self.cfg.audio, self.cfg.segmentation, slot.cpus, "cpu", self.worker_log_level)
 
     def _start_actors(self) -> None:
         """Decode + segment actors load first and alone (nothing can start before them); the branch and merge
         actors then load while the first recordings are being prepared. A branch model that fails to load
         still stops the run within seconds (`_on_start`), and one that is not placed in time, at the limit."""
-        slots = _prepare_slots(self.ray.cluster_resources(), self.placement, self.cfg)
-        self.preparers.extend(self._new_preparer() for _ in range(slots))
-        asks = f"CPU {self.placement.prepare_cpus:.3g}"
-        self._await_start([p.ready.remote() for p in self.preparers], "decode + segment", asks)
+        self.preparers.extend((self._new_preparer(slot), slot) for slot in self.placement.preparers)
+        asks = f"CPU {self.placement.preparers[0].cpus:.3g}"
+        nodes = self._await_start([a.ready.remote() for a, _ in self.preparers], "decode + segment", asks)
+        for (actor, _), node in zip(self.preparers, nodes):
+            self.node_of[id(actor)] = (node, "prepare")
         # One long-lived merge actor: as plain tasks, Ray started (and killed) a worker process per shard merge.
         self.merger = (
             self.ray.remote(MergeWorker)
             .options(num_cpus=MERGE_CPUS, max_concurrency=MERGE_CONCURRENCY, max_restarts=-1, max_task_retries=2)
-            .remote(self.cfg.merge)
+            .remote(self.cfg.merge, self.worker_log_level)
         )
         actor_cls = self.ray.remote(BranchWorker)
         self.start_deadline = time.monotonic() + self.cfg.runtime.actor_start_timeout_s
         for name, branch in self.branches.items():
-            cpus, gpus = self.placement.actor_cpus[name], self.placement.actor_gpus[name]
-            device = "cuda" if gpus > 0 else "cpu"
-            asks = f"CPU {cpus:.3g}, GPU {gpus:.3g}"
-            for i in range(branch.num_actors):
-                threads = self.placement.actor_threads[name]
-                actor = actor_cls.options(num_cpus=cpus, num_gpus=gpus, max_restarts=-1, max_task_retries=2).remote(
-                    branch, threads, device, self.cfg.audio, self.cfg.runtime.segment_retries
+            threads = self.placement.actor_threads[name]
+            for slot in self.placement.for_branch(name):
+                device = "cuda" if slot.gpus > 0 else "cpu"
+                asks = f"CPU {slot.cpus:.3g}, GPU {slot.gpus:.3g}"
+                actor = actor_cls.options(num_cpus=slot.cpus, num_gpus=slot.gpus, max_restarts=-1, max_task_retries=2, **pinned(slot)).remote(
+                    branch, threads, device, self.cfg.audio, self.cfg.runtime.segment_retries, self.worker_log_level
                 )
                 self.idle[name].append(actor)  # batches may queue on it while it loads
-                self.futures[actor.model_info.remote()] = ("start", name, asks, i == 0)
+                self.futures[actor.model_info.remote()] = ("start", name, asks, slot.index == 0, actor)
 
     def _await_start(self, refs, what: str, asks: str):
         """ray.get with a limit: an actor the cluster cannot place would otherwise wait forever, silently."""
@@ -164,10 +181,11 @@ class _Loop:
 
     def _not_placed(self, what: str, asks: str) -> PlacementError:
         limit = self.cfg.runtime.actor_start_timeout_s
+        slots = self.placement.actors + self.placement.preparers
         return PlacementError(
             f"{what} workers were not placed and loaded within runtime.actor_start_timeout_s={limit:g} s; "
-            f"cluster has {self.ray.cluster_resources()}, each {what} worker asks for {asks} "
-            "(lower branches.*.resources / num_actors, or add nodes)"
+            f"each {what} worker asks for {asks} (lower branches.*.resources / num_actors, or add nodes). "
+            f"{describe(self.placement.nodes, slots)}"
         )
 
     def run(self) -> None:
@@ -187,9 +205,9 @@ class _Loop:
         rt = self.cfg.runtime
         while self.queue and self.in_window < rt.max_in_flight and self.preparers:
             sid, item = self.queue.popleft()
-            actor = self.preparers.popleft()
+            actor, slot = self.preparers.popleft()
             meta, audio = actor.prepare.options(num_returns=2).remote(item)
-            self.futures[meta] = ("prepare", sid, item, audio, actor)
+            self.futures[meta] = ("prepare", sid, item, audio, actor, slot)
             self.prepare_started[meta] = time.monotonic()
             self.in_window += 1
 
@@ -204,9 +222,11 @@ class _Loop:
             if now - started <= limit or self.ray.wait([ref], timeout=0)[0]:  # a finished one takes the normal path
                 continue
             del self.prepare_started[ref]
-            _, sid, item, audio, actor = self.futures.pop(ref)
+            _, sid, item, audio, actor, slot = self.futures.pop(ref)
             self.ray.kill(actor, no_restart=True)  # a restarted actor would retry the stuck call
-            self.preparers.append(self._new_preparer())
+            fresh = self._new_preparer(slot)
+            self.node_of[id(fresh)] = self.node_of.pop(id(actor), ("?", "prepare"))  # planned for the same node
+            self.preparers.append((fresh, slot))
             log.warning("%s: not decoded and segmented within %g s; cancelled", item.uri, limit)
             self._add_prepared(sid, item, audio, _timeout_failure(item, limit))
 
@@ -228,24 +248,26 @@ class _Loop:
     def _check_start_deadline(self) -> None:
         starting = [ctx for kind, *ctx in self.futures.values() if kind == "start"]
         if starting and time.monotonic() > self.start_deadline:
-            name, asks, _ = starting[0]
+            name, asks, *_ = starting[0]
             raise self._not_placed(name, asks)
 
     # ---- completions ----------------------------------------------------------------------------------
-    def _on_start(self, ref, name: str, asks: str, first: bool) -> None:
+    def _on_start(self, ref, name: str, asks: str, first: bool, actor) -> None:
         try:
-            model_id, version = self.ray.get(ref)
+            model_id, version, node = self.ray.get(ref)
         except self.ray.exceptions.RayError as e:  # the model failed to load: end the run, in one line
             raise _load_failed(name, e) from None
+        self.node_of[id(actor)] = (node, name)
         if first:
             self.r.stats.models[name] = {"annotator": self.branches[name].annotator, "model_id": model_id, "model_version": version}
         if not any(kind == "start" for kind, *_ in self.futures.values()):
             self.r.stats.startup_s = time.perf_counter() - self.started_at
             log.info("all workers loaded after %.1f s", self.r.stats.startup_s)
 
-    def _on_prepare(self, ref, sid: str, item: InputItem, audio_ref, actor) -> None:
+    def _on_prepare(self, ref, sid: str, item: InputItem, audio_ref, actor, slot: Slot) -> None:
         del self.prepare_started[ref]
-        self.preparers.append(actor)
+        self.preparers.append((actor, slot))
+        self._count_task(actor)
         try:
             prepared: PreparedRecording = self.ray.get(ref)
         except Exception as e:  # the actor process died (killed, OOM) more often than it may retry
@@ -266,6 +288,7 @@ class _Loop:
 
     def _on_annotate(self, ref, branch: str, actor, items: list[WorkItem]) -> None:
         self.idle[branch].append(actor)
+        self._count_task(actor)
         try:
             outcome: BatchOutcome = self.ray.get(ref)
         except Exception as e:  # the actor died more often than it may restart
@@ -299,6 +322,22 @@ class _Loop:
         self.r.stats.errors += len(tables["errors"])
 
     # ---- bookkeeping ----------------------------------------------------------------------------------
+    def _count_task(self, actor) -> None:
+        node = self.node_of.get(id(actor), ("?", ""))[0]
+        self.tasks_by_node[node] = self.tasks_by_node.get(node, 0) + 1
+
+    def node_report(self) -> list[dict]:
+        """run.json's `nodes`: every node that did work, what it has, its workers by kind, tasks it ran."""
+        report = []
+        for n in self.placement.nodes:
+            if not self.tasks_by_node.get(n.node_id):
+                continue
+            kinds = [kind for node, kind in self.node_of.values() if node == n.node_id]
+            workers = {k: kinds.count(k) for k in sorted(set(kinds))}
+            report.append({"node_id": n.node_id, "address": n.address, "cpus": n.cpus, "gpus": n.gpus,
+                           "workers": workers, "tasks": self.tasks_by_node[n.node_id]})
+        return report
+
     def _state(self, recording_id: str) -> RecordingState:
         return self._shard_of(recording_id).recordings[recording_id]
 
@@ -358,7 +397,8 @@ def _tables(states: list[RecordingState], merged: list | None, sid: str) -> dict
 def _system_failure(item: InputItem, stage: str, exc: BaseException) -> PreparedRecording:
     from schemas.recordings import RecordingRow
 
-    err = ErrorRow(item.recording_id, item.uri, stage, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else repr(exc))
+    log.warning("%s: %s failed: %s: %s", item.uri, stage, type(exc).__name__, one_line(exc))
+    err = ErrorRow(item.recording_id, item.uri, stage, type(exc).__name__, one_line(exc))
     rec = RecordingRow(recording_id=item.recording_id, uri=item.uri, status="error", error=f"{stage}: {err.message}")
     return PreparedRecording(item, rec, errors=[err])
 
@@ -370,13 +410,6 @@ def _timeout_failure(item: InputItem, limit_s: float) -> PreparedRecording:
     err = ErrorRow(item.recording_id, item.uri, "prepare", "Timeout", msg)
     rec = RecordingRow(recording_id=item.recording_id, uri=item.uri, status="error", error=f"prepare: {msg}")
     return PreparedRecording(item, rec, errors=[err])
-
-
-def _prepare_slots(resources: dict, placement: Placement, cfg: PipelineConfig) -> int:
-    """How many prepare actors fit beside the branch actors: at least one, at most the window."""
-    actors = sum(placement.actor_cpus[n] * b.num_actors for n, b in cfg.enabled_branches().items())
-    free = float(resources.get("CPU", 1.0)) - actors
-    return min(cfg.runtime.max_in_flight, max(1, int(free / placement.prepare_cpus + SLOT_EPS)))
 
 
 def _load_failed(what: str, exc: BaseException) -> PlacementError:
@@ -404,5 +437,4 @@ def _end_of_recording(queue: deque, n: int) -> int:
 
 
 def _item_error(w: WorkItem, stage: str, exc: BaseException) -> ErrorRow:
-    msg = str(exc).splitlines()[0] if str(exc) else repr(exc)
-    return ErrorRow(w.recording_id, w.uri, stage, type(exc).__name__, msg, w.segment.segment_id)
+    return ErrorRow(w.recording_id, w.uri, stage, type(exc).__name__, one_line(exc), w.segment.segment_id)
