@@ -3,18 +3,22 @@ exactly one `recordings` row, undecodable ones a clear `errors` row, and the run
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from pipeline.summary import read_table
-from tests.e2e_helpers import REPO, RUN_TIMEOUT_S, cli, write_config
+from tests.e2e_helpers import REPO, RUN_TIMEOUT_S, write_config
 from tests.fault_annotators import write_clip
 
 pytestmark = pytest.mark.slow
@@ -35,6 +39,23 @@ def _expected(corpus_dir: Path) -> dict[str, dict]:
     return {Path(e["file"]).name: e for e in entries if Path(e["file"]).name not in SKIP}
 
 
+EXTRA_REASON = {  # entries a folder can hold besides files: each is listed, refused in one line, never opened
+    "dangling_link.wav": "dangling symbolic link",
+    "fifo.wav": "is a FIFO",
+}
+NAN_FILE = "nan_and_inf_float.wav"
+EXIT_GRACE_S = 20.0
+
+
+def _write_nan_wav(path: Path) -> None:
+    rate = 16000
+    t = np.arange(3 * rate) / rate
+    x = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    x[rate : rate + 50] = np.nan
+    x[2 * rate] = np.inf
+    sf.write(path, x, rate, subtype="FLOAT")
+
+
 @pytest.fixture(scope="module")
 def bad_run(tmp_path_factory, corpus_dir):
     tmp = tmp_path_factory.mktemp("bad")
@@ -43,25 +64,61 @@ def bad_run(tmp_path_factory, corpus_dir):
     expected = _expected(corpus_dir)
     for name in expected:
         shutil.copyfile(corpus_dir / "bad_inputs" / name, inputs / name)
+    (inputs / "dangling_link.wav").symlink_to(tmp / "moved_away.wav")
+    os.mkfifo(inputs / "fifo.wav")
+    _write_nan_wav(inputs / NAN_FILE)
     cfg = write_config(
         tmp,
         **{"input.path": str(inputs), "output.path": str(tmp / "out"), "output.shard_size": 4, "branches.speech.enabled": False},
     )
-    result = cli("run", str(cfg))
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    proc = subprocess.Popen(  # its own session: whatever it starts can be found after it exits
+        [sys.executable, "-m", "pipeline.cli", "run", str(cfg)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=RUN_TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    left = _wait_session_empty(proc.pid)
+    assert proc.returncode == 0, stdout[-2000:] + stderr[-4000:]
     rec = read_table(tmp / "out", "recordings").to_pandas()
     rec["name"] = [Path(u).name for u in rec.uri]
-    return expected, rec.set_index("name"), read_table(tmp / "out", "errors").to_pandas()
+    return expected, rec.set_index("name"), read_table(tmp / "out", "errors").to_pandas(), stdout + stderr, left
+
+
+def _wait_session_empty(sid: int) -> list[str]:
+    from tests.test_resume import _session_processes
+
+    deadline = time.monotonic() + EXIT_GRACE_S
+    while (left := _session_processes(sid)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for pid, _ in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return [cmd for _, cmd in left]
+
+
+def test_every_entry_is_accounted_for_in_one_line_and_nothing_is_left_running(bad_run):
+    expected, rec, errors, console, left = bad_run
+    for name, reason in EXTRA_REASON.items():
+        assert rec.loc[name, "status"] == "error", name
+        row = errors[errors.recording_id == rec.loc[name, "recording_id"]]
+        assert list(row.stage) == ["decode"] and reason in row.message.iloc[0], (name, row)
+    nan = rec.loc[NAN_FILE]
+    assert nan.status == "ok" and "51 non-finite samples (NaN/inf) replaced by zeros" in list(nan.warnings), nan
+    assert "Traceback" not in console, console[-4000:]
+    assert not left, f"processes of the finished run still running: {left}"
 
 
 def test_every_bad_input_has_exactly_one_recordings_row(bad_run):
-    expected, rec, _ = bad_run
-    assert sorted(rec.index) == sorted(expected)
+    expected, rec, *_ = bad_run
+    assert sorted(rec.index) == sorted([*expected, *EXTRA_REASON, NAN_FILE])
     assert rec.recording_id.is_unique
 
 
 def test_undecodable_files_are_errors_with_a_clear_reason(bad_run):
-    expected, rec, errors = bad_run
+    expected, rec, errors, *_ = bad_run
     rejected = {n for n, e in expected.items() if e["expected_handling"].startswith("reject")}
     assert rejected == set(REJECT_REASON)
     for name in rejected:
@@ -70,11 +127,12 @@ def test_undecodable_files_are_errors_with_a_clear_reason(bad_run):
         assert list(row.stage) == ["decode"], (name, row)
         assert REJECT_REASON[name] in row.message.iloc[0].lower(), (name, row.message.iloc[0])
         assert REJECT_REASON[name] in rec.loc[name, "error"].lower()
-    assert set(errors.recording_id) == set(rec[rec.status == "error"].recording_id), errors
+    listed = {rec.loc[n, "recording_id"] for n in EXTRA_REASON}
+    assert set(errors.recording_id) - listed == set(rec[rec.status == "error"].recording_id) - listed, errors
 
 
 def test_decodable_files_note_codec_container_and_are_annotated(bad_run):
-    expected, rec, _ = bad_run
+    expected, rec, *_ = bad_run
     for name, e in expected.items():
         events = e.get("truth") or e.get("truth_if_decoded") or []
         if name in REJECT_REASON:
@@ -94,7 +152,7 @@ def test_decodable_files_note_codec_container_and_are_annotated(bad_run):
 
 
 def test_silent_and_sample_less_files_are_empty(bad_run):
-    _, rec, _ = bad_run
+    _, rec, *_ = bad_run
     assert rec.loc["all_zeros_5s.wav", "status"] == "empty"
     assert rec.loc["all_zeros_5s.wav", "num_segments"] == 0
     header_only = rec.loc["header_only_0_samples.wav"]
@@ -105,7 +163,7 @@ def test_silent_and_sample_less_files_are_empty(bad_run):
 
 
 def test_lying_headers_decode_what_is_present_and_warn(bad_run):
-    _, rec, _ = bad_run
+    _, rec, *_ = bad_run
     for name, seconds in (("truncated_data_claims_10s_has_3s.wav", 3.0), ("bad_riff_sizes.wav", 4.0)):
         r = rec.loc[name]
         assert r.duration_s == pytest.approx(seconds, abs=0.01), name
@@ -169,8 +227,8 @@ def test_manifest_problems_and_files_changed_during_the_run(tmp_path, corpus_dir
     reasons = {
         files / "missing.wav": "file not found",
         files / "deleted.wav": "file not found",
-        files: "not a file",
-        files / "fifo.wav": "not a file",
+        files: "is a folder",
+        files / "fifo.wav": "is a FIFO",
     }
     if unreadable in uris:
         reasons[unreadable] = "permission denied"
