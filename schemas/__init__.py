@@ -1,5 +1,5 @@
 """Typed records and the explicit pyarrow schema of every output table."""
 
-from schemas.tables import SCHEMA_VERSION, TABLES, TableSpec, to_arrow
+from schemas.tables import SCHEMA_VERSION, TABLES, TableSpec, from_arrow, to_arrow
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "TableSpec", "to_arrow"]
+__all__ = ["SCHEMA_VERSION", "TABLES", "TableSpec", "from_arrow", "to_arrow"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import types
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,3 +55,32 @@ def to_arrow(table: str, records: Sequence[object]) -> pa.Table:
     rows = [dataclasses.asdict(r) for r in records]
     schema = spec.schema.with_metadata({"schema_version": SCHEMA_VERSION, "table": table})
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def from_arrow(table: str, data: pa.Table) -> list:
+    """An Arrow table of one output table -> its records again (nested records rebuilt from their types):
+    what a partial redo reads back of the stages it keeps."""
+    record = TABLES[table].record
+    return [_build(record, row) for row in data.to_pylist()]
+
+
+@functools.lru_cache(maxsize=None)
+def _field_types(cls: type) -> dict[str, object]:
+    return typing.get_type_hints(cls)
+
+
+def _build(tp, value):
+    if value is None:
+        return None
+    if dataclasses.is_dataclass(tp):
+        hints = _field_types(tp)
+        return tp(**{f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(tp) if f.name in value})
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _build(inner[0], value) if len(inner) == 1 else value
+    if origin in (list, tuple):
+        items = [_build(args[0], v) for v in value] if args else list(value)
+        return items if origin is list else tuple(items)
+    return value
