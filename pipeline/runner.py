@@ -68,8 +68,10 @@ class Runner:
     def run(self) -> RunStats:
         t0 = time.perf_counter()
         items = read_inputs(self.cfg.input.path, self.cfg.input.extensions)  # a bad input fails before the output exists
-        with output_lock(self.out):
+        with output_lock(self.out) as lock:
             todo, already = self.plan(items)
+            if todo:
+                lock.announce()
             self.progress.start(sum(len(its) for _, its in todo), already)
             try:
                 if todo:  # a finished output is left exactly as it is: no Ray, no rewritten table

@@ -29,8 +29,25 @@ class OutputConflictError(RuntimeError):
     pass
 
 
+class OutputLock:
+    """Held for a whole run. `announce()` writes the holder into the lock file once there is work to do, so
+    that a run with nothing to do leaves the output exactly as it was."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.announced = False
+
+    def announce(self) -> None:
+        previous = _lock_holder(self.fd)
+        if previous != "unknown":
+            log.info("taking over the lock of a run that did not finish (%s)", previous)
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}).encode(), 0)
+        self.announced = True
+
+
 @contextlib.contextmanager
-def output_lock(out: Path) -> Iterator[None]:
+def output_lock(out: Path) -> Iterator[OutputLock]:
     """One writer per output folder. A kernel lock (flock), so a run that dies, even by SIGKILL, releases it;
     the file names the holder for the message a second run prints, and is emptied on a clean exit, so that
     content found on taking the lock means a dead run's lock was taken over."""
@@ -45,15 +62,12 @@ def output_lock(out: Path) -> Iterator[None]:
                 f"{out} is being written by another moss-annotate run ({holder}); "
                 "wait for it to finish, stop it, or choose another --output"
             ) from None
-        previous = _lock_holder(fd)
-        if previous != "unknown":
-            log.info("taking over the lock of a run that did not finish (%s)", previous)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}).encode(), 0)
+        lock = OutputLock(fd)
         try:
-            yield
+            yield lock
         finally:
-            os.ftruncate(fd, 0)
+            if lock.announced:
+                os.ftruncate(fd, 0)
     finally:
         os.close(fd)
 

@@ -17,7 +17,8 @@ HOLDER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from pipeline.writer import output_lock
-    with output_lock(Path(sys.argv[1])):
+    with output_lock(Path(sys.argv[1])) as lock:
+        lock.announce()
         print("locked", flush=True)
         time.sleep(60)
     """
@@ -35,7 +36,8 @@ def test_a_live_holder_is_named_and_the_second_writer_refused(tmp_path):
     finally:
         holder.kill()
         holder.wait()
-    with output_lock(out):  # the kernel released the killed holder's lock
+    with output_lock(out) as lock:  # the kernel released the killed holder's lock
+        lock.announce()
         assert json.loads((out / LOCK_FILE).read_text())["pid"] != holder.pid
 
 
@@ -43,13 +45,13 @@ def test_a_dead_runs_lock_is_taken_over_and_a_clean_exit_leaves_it_empty(tmp_pat
     out = tmp_path / "out"
     out.mkdir()
     (out / LOCK_FILE).write_text(json.dumps({"pid": 999999, "host": "elsewhere", "started": 0}))
-    with caplog.at_level(logging.INFO, logger="pipeline.writer"), output_lock(out):
-        pass
+    with caplog.at_level(logging.INFO, logger="pipeline.writer"), output_lock(out) as lock:
+        lock.announce()
     assert "taking over the lock of a run that did not finish (pid 999999 on elsewhere" in caplog.text
     assert (out / LOCK_FILE).read_text() == ""
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="pipeline.writer"), output_lock(out):
-        pass
+    with caplog.at_level(logging.INFO, logger="pipeline.writer"), output_lock(out) as lock:
+        lock.announce()
     assert "taking over" not in caplog.text
 
 
