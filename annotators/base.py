@@ -68,6 +68,9 @@ class Annotator(ABC):
     # True: every segment of a recording for this branch arrives in the same annotate() call (in any order),
     # e.g. to pack them into shared model windows; a runner must never split a recording across calls.
     whole_recordings: ClassVar[bool] = False
+    # Part of the branch's fingerprint: bump when the rows change for the same params, so that existing
+    # outputs redo this branch (and the merge) only (pipeline/fingerprints.py).
+    version: ClassVar[str] = "1"
 
     def __init__(self, params: AnnotatorParams | None = None, device: str = "cpu"):
         self.params = params if params is not None else self.Params()

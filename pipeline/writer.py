@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import shutil
 import socket
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from schemas import TABLES, to_arrow
+from schemas import TABLES, from_arrow, to_arrow
 
 DONE_DIR = "_done"
 STATE_FILE = "_state.json"
@@ -91,12 +92,14 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def write_shard(out: Path, shard_id: str, rows: Mapping[str, Sequence[object]], stats: dict) -> None:
+def write_shard(out: Path, shard_id: str, rows: Mapping[str, Sequence[object]], stats: dict,
+                tables: Iterable[str] | None = None) -> None:
     """Write one file per table (empty tables too, so every shard has every table), then the marker.
 
+    `tables` limits the write to those tables (a partial redo): the others are left exactly as they are.
     A crash before the marker leaves at most complete files from this shard, which the next run overwrites
     with identical content: readers never see a half-written file and no row is written twice."""
-    for table in TABLES:
+    for table in TABLES if tables is None else [t for t in TABLES if t in set(tables)]:
         path = table_path(out, table, shard_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -107,9 +110,36 @@ def write_shard(out: Path, shard_id: str, rows: Mapping[str, Sequence[object]], 
     _atomic_write_bytes(done / shard_id, json.dumps(stats, sort_keys=True).encode())
 
 
+def read_rows(out: Path, table: str, shard_id: str) -> list:
+    """A finished shard's table as records again (what a partial redo keeps)."""
+    return from_arrow(table, pq.read_table(table_path(out, table, shard_id)))
+
+
 def done_shards(out: Path) -> set[str]:
     d = out / DONE_DIR
     return {p.name for p in d.iterdir() if not p.name.startswith(".")} if d.is_dir() else set()
+
+
+def members_hash(recording_ids: Iterable[str]) -> str:
+    """Which recordings a shard holds, in a few bytes: a marker made for other recordings is not this shard's."""
+    return hashlib.sha256("\n".join(sorted(recording_ids)).encode()).hexdigest()[:16]
+
+
+def read_markers(out: Path) -> dict[str, dict]:
+    """Each done shard -> its marker (row counts, and since stage fingerprints: `stages`, `members`)."""
+    found = {}
+    for sid in done_shards(out):
+        try:
+            found[sid] = json.loads((out / DONE_DIR / sid).read_text())
+        except (OSError, ValueError):
+            found[sid] = {}
+    return found
+
+
+def shard_stages(out: Path, previous: Mapping[str, str] | None) -> dict[str, dict[str, str] | None]:
+    """Each done shard -> the stage fingerprints it was made with. A marker written before there were stage
+    fingerprints takes `previous` (the stages of the config the output's state names), or None if unknown."""
+    return {sid: m.get("stages") or (dict(previous) if previous else None) for sid, m in read_markers(out).items()}
 
 
 def remove_stale_temp_files(out: Path) -> int:
@@ -121,23 +151,55 @@ def remove_stale_temp_files(out: Path) -> int:
     return n
 
 
-def prepare_output(out: Path, fingerprint: str, overwrite: bool) -> None:
-    """Refuse to mix outputs of two different configs in one folder unless told to start over."""
+def read_previous_stages(out: Path, stages: Mapping[str, str], legacy_fingerprint: str,
+                         shard_size: int | None = None) -> dict[str, str] | None:
+    """The stage fingerprints of the config that last wrote `out` (None: a new output). An output made before
+    stage fingerprints existed is taken as made with this config only if its one fingerprint matches;
+    otherwise what changed is unknown, and it is refused (unless the caller clears it)."""
     state_path = out / STATE_FILE
+    if not state_path.is_file():
+        return None
+    state = json.loads(state_path.read_text())
+    if shard_size is not None and state.get("shard_size", shard_size) != shard_size:
+        raise OutputConflictError(
+            f"{out} was written with output.shard_size={state['shard_size']}, now {shard_size}: its shards would "
+            "hold other recordings; keep the shard size, use --overwrite to start over, or choose another --output"
+        )
+    if state.get("stages") is not None:
+        return state["stages"]
+    if state.get("fingerprint") != legacy_fingerprint:
+        raise OutputConflictError(
+            f"{out} holds output of a different config, made before per-stage fingerprints "
+            f"(fingerprint {state.get('fingerprint')}, now {legacy_fingerprint}); "
+            "use --overwrite to replace it, or choose another --output"
+        )
+    return dict(stages)
+
+
+def prepare_output(out: Path, stages: Mapping[str, str], legacy_fingerprint: str, overwrite: bool,
+                   shard_size: int | None = None) -> dict[str, str] | None:
+    """Get the folder ready and return the stages of the config that last wrote it (None: new). A changed
+    config is not refused: the plan redoes only the stages whose fingerprint moved."""
     if overwrite:
         clear_output(out)
-    elif state_path.is_file():
-        previous = json.loads(state_path.read_text()).get("fingerprint")
-        if previous != fingerprint:
-            raise OutputConflictError(
-                f"{out} holds output of a different config (fingerprint {previous}, now {fingerprint}); "
-                "use --overwrite to replace it, or choose another --output"
-            )
+    previous = read_previous_stages(out, stages, legacy_fingerprint, shard_size)
     out.mkdir(parents=True, exist_ok=True)
-    state = json.dumps({"fingerprint": fingerprint}).encode()
-    if not state_path.is_file() or state_path.read_bytes() != state:  # an unchanged rerun touches nothing
-        _atomic_write_bytes(state_path, state)
+    if previous is None:
+        record_state(out, stages, legacy_fingerprint, shard_size)
     remove_stale_temp_files(out)
+    return previous
+
+
+def record_state(out: Path, stages: Mapping[str, str], legacy_fingerprint: str, shard_size: int | None = None) -> None:
+    """The config the output now holds. Updated when a run ends, not when it starts, so that a run killed
+    half-way leaves the previous config's stages for the shards it did not reach."""
+    data = {"fingerprint": legacy_fingerprint, "stages": dict(stages)}
+    if shard_size is not None:
+        data["shard_size"] = shard_size
+    state = json.dumps(data, sort_keys=True).encode()
+    path = out / STATE_FILE
+    if not path.is_file() or path.read_bytes() != state:  # an unchanged rerun touches nothing
+        _atomic_write_bytes(path, state)
 
 
 def clear_output(out: Path) -> None:

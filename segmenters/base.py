@@ -40,6 +40,9 @@ class Segmenter(ABC):
 
     key: ClassVar[str]
     Params: ClassVar[type[SegmenterParams]] = SegmenterParams
+    # Part of the segmentation stage's fingerprint: bump when the segments change for the same params,
+    # so that existing outputs redo it (pipeline/fingerprints.py).
+    version: ClassVar[str] = "1"
 
     def __init__(self, params: SegmenterParams | None = None, device: str = "cpu"):
         self.params = params if params is not None else self.Params()

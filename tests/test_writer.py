@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.writer import OutputConflictError, done_shards, prepare_output, write_shard
+from pipeline.writer import STATE_FILE, OutputConflictError, done_shards, prepare_output, shard_stages, write_shard
 from schemas import TABLES, to_arrow
 from schemas.common import LabelScore
 from schemas.recordings import RecordingRow, Span
@@ -36,21 +38,40 @@ def test_to_arrow_refuses_a_record_of_another_table():
         to_arrow("recordings", rows()["segments"])
 
 
-def test_changed_config_is_refused_unless_overwrite(tmp_path):
-    prepare_output(tmp_path, "aaa", overwrite=False)
-    write_shard(tmp_path, "shard-000000", rows(), {})
-    prepare_output(tmp_path, "aaa", overwrite=False)  # same config: fine, nothing removed
-    assert done_shards(tmp_path) == {"shard-000000"}
-    with pytest.raises(OutputConflictError, match="--overwrite"):
-        prepare_output(tmp_path, "bbb", overwrite=False)
-    prepare_output(tmp_path, "bbb", overwrite=True)
+STAGES = {"segments": "s1", "speech": "a1", "merge": "m1"}
+
+
+def test_a_changed_config_is_planned_not_refused_and_overwrite_clears(tmp_path):
+    assert prepare_output(tmp_path, STAGES, "aaa", overwrite=False) is None  # a new output
+    write_shard(tmp_path, "shard-000000", rows(), {"stages": STAGES})
+    changed = {**STAGES, "speech": "a2"}
+    assert prepare_output(tmp_path, changed, "bbb", overwrite=False) == STAGES  # what it holds, for the plan
+    assert shard_stages(tmp_path, STAGES) == {"shard-000000": STAGES}
+    prepare_output(tmp_path, changed, "bbb", overwrite=True)
     assert done_shards(tmp_path) == set()
     assert not (tmp_path / "recordings").exists()
+
+
+def test_an_output_from_before_stage_fingerprints_is_kept_only_for_the_same_config(tmp_path):
+    (tmp_path / STATE_FILE).write_text(json.dumps({"fingerprint": "aaa"}))
+    write_shard(tmp_path, "shard-000000", rows(), {})  # a marker without stages
+    assert prepare_output(tmp_path, STAGES, "aaa", overwrite=False) == STAGES
+    assert shard_stages(tmp_path, STAGES) == {"shard-000000": STAGES}
+    with pytest.raises(OutputConflictError, match="--overwrite"):
+        prepare_output(tmp_path, STAGES, "bbb", overwrite=False)
+
+
+def test_a_partial_write_touches_only_its_tables(tmp_path):
+    write_shard(tmp_path, "shard-000000", rows(), {})
+    before = {p.parent.name: p.stat().st_mtime_ns for p in tmp_path.glob("*/shard-000000.parquet")}
+    write_shard(tmp_path, "shard-000000", rows(), {}, tables={"music", "errors"})
+    after = {p.parent.name: p.stat().st_mtime_ns for p in tmp_path.glob("*/shard-000000.parquet")}
+    assert {t for t in before if before[t] != after[t]} == {"music", "errors"}
 
 
 def test_temp_files_of_a_killed_run_are_removed(tmp_path):
     (tmp_path / "speech").mkdir()
     stale = tmp_path / "speech" / ".shard-000000.parquet.123.tmp"
     stale.write_bytes(b"partial")
-    prepare_output(tmp_path, "aaa", overwrite=False)
+    prepare_output(tmp_path, STAGES, "aaa", overwrite=False)
     assert not stale.exists()

@@ -31,7 +31,7 @@ class MusicParams(AnnotatorParams):
     max_instruments: int = Field(3, ge=0)
     genre_min_score: float = Field(0.1, ge=0, le=1)
     vocals_min_score: float = Field(0.2, ge=0, le=1)
-    warmup: bool = True
+    warmup: bool = Field(True, json_schema_extra={"speed_only": True})  # compile once at load; rows are the same
 
     @field_validator("tagger")
     @classmethod
