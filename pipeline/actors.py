@@ -10,7 +10,9 @@ import numpy as np
 
 from pipeline.config import AudioConfig, BranchConfig, SegmentationConfig
 from pipeline.manifest import InputItem
-from pipeline.stages import BatchOutcome, WorkItem, annotate_batch, get_segmenter, make_annotator, prepare_recording, segment_audio
+from pipeline.stages import (
+    BatchOutcome, WorkItem, annotate_batch, decode_recording, get_segmenter, make_annotator, prepare_recording, segment_audio,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +48,17 @@ class PrepareWorker:
     recycled the worker processes and every new one reloaded the segmenter: ~45% of the time on short files.)"""
 
     def __init__(self, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, cpus: float, device: str,
-                 log_level: int = logging.WARNING):
+                 log_level: int = logging.WARNING, load_segmenter: bool = True):
         worker_logging(log_level)
-        set_threads(cpus)
-        self.audio_cfg, self.seg_cfg, self.device = audio_cfg, seg_cfg, device
-        get_segmenter(seg_cfg, device)  # load now: a broken segmenter stops the run at start, not per file
+        self.audio_cfg, self.seg_cfg, self.device, self.cpus = audio_cfg, seg_cfg, device, cpus
+        if load_segmenter:  # now: a broken segmenter stops the run at start, not per file
+            self._segmenter()
+
+    def _segmenter(self):
+        # torch (its threads) and the segmenter's models only where segmentation runs: a decode-only worker
+        # (a partial redo) starts in a fraction of the time and leaves the CPUs to the models that load.
+        set_threads(self.cpus)
+        return get_segmenter(self.seg_cfg, self.device)
 
     def ready(self) -> str:
         """The node this worker runs on (for run.json's per-node report)."""
@@ -58,10 +66,18 @@ class PrepareWorker:
 
     def prepare(self, item: InputItem):
         """Returns (metadata without samples, samples): two objects, so the driver never fetches the audio."""
-        prepared = prepare_recording(item, self.audio_cfg, self.seg_cfg, self.device)
-        samples = prepared.samples if prepared.samples is not None else np.zeros(0, np.float32)
-        prepared.samples = None
-        return prepared, samples
+        self._segmenter()
+        return _split(prepare_recording(item, self.audio_cfg, self.seg_cfg, self.device))
+
+    def decode(self, item: InputItem):
+        """Decode only (a redo of branches that need no segmentation): the same two objects as `prepare`."""
+        return _split(decode_recording(item, self.audio_cfg))
+
+
+def _split(prepared):
+    samples = prepared.samples if prepared.samples is not None else np.zeros(0, np.float32)
+    prepared.samples = None
+    return prepared, samples
 
 
 @dataclass(frozen=True)

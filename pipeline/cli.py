@@ -66,10 +66,12 @@ def run(
     input: Optional[str] = typer.Option(None, "--input", "-i", help="override input.path"),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="override output.path"),
     overwrite: bool = typer.Option(False, help="replace an output folder made with another config"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print the plan (what would be redone per shard, and why) and stop"),
     log_level: str = typer.Option("info", "--log-level", help="debug (with tracebacks), info, warning or error"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="the same as --log-level debug"),
 ) -> None:
-    """Annotate every input file; finished shards of an earlier run are skipped."""
+    """Annotate every input file. Finished shards are skipped; after a config change only the stages whose
+    fingerprint changed (and those downstream) are redone, per shard."""
     _setup_logging("debug" if verbose else log_level)
     cfg = _load(config, input, output)
     from pipeline.manifest import ManifestError
@@ -79,13 +81,19 @@ def run(
     from pipeline.writer import OutputConflictError
 
     try:
-        stats = Runner(cfg, overwrite=overwrite, progress=RichProgress(console)).run()
+        runner = Runner(cfg, overwrite=overwrite, progress=RichProgress(console))
+        stats = runner.run(dry_run=dry_run)
     except (ManifestError, OutputConflictError) as e:
         console.print(f"[red]{e}")
         raise typer.Exit(2) from None
     except PlacementError as e:
         console.print(f"[red]{e}")
         raise typer.Exit(1) from None
+    if dry_run:
+        console.print(f"plan for {cfg.output.path} (nothing was run):")
+        for line in runner.plan_lines or ["up to date: nothing to do"]:
+            console.print(f"  {line}")
+        return
     _print_summary(stats, Path(cfg.output.path))
 
 

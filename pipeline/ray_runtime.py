@@ -88,7 +88,8 @@ def cluster_nodes() -> list[NodeInfo]:
     return sorted(nodes, key=lambda n: (-n.cpus, n.node_id))
 
 
-def plan_placement(cfg: PipelineConfig, local: bool, nodes: list[NodeInfo] | None = None) -> Placement:
+def plan_placement(cfg: PipelineConfig, local: bool, nodes: list[NodeInfo] | None = None,
+                   branches: set[str] | None = None) -> Placement:
     """Per-actor CPUs/GPUs and node, and the decode + segment workers, for this run.
 
     Every actor is fitted node by node (`pipeline.placement`): requests are scaled down uniformly until each
@@ -103,6 +104,8 @@ def plan_placement(cfg: PipelineConfig, local: bool, nodes: list[NodeInfo] | Non
     has_gpu = any(n.gpus > 0 for n in nodes) and cfg.runtime.device != "cpu"
     requests = []
     for name, branch in cfg.enabled_branches().items():
+        if branches is not None and name not in branches:  # a partial redo starts only the branches it redoes
+            continue
         declared = ANNOTATORS.get(branch.annotator).resources
         cpus = branch.resources.cpus or declared.cpus
         gpus = branch.resources.gpus if branch.resources.gpus is not None else declared.gpus

@@ -12,12 +12,16 @@ from pathlib import Path
 
 from pipeline.actors import AudioRef, BranchWorker, MergeWorker, PrepareWorker
 from pipeline.config import PipelineConfig
+from pipeline.fingerprints import FULL, STAGE_TABLES, ShardWork, describe_plan, shard_work, stage_fingerprints
 from pipeline.manifest import InputItem, read_inputs, shard
 from pipeline.placement import Slot, describe
 from pipeline.ray_runtime import Placement, PlacementError, init_ray, pinned, plan_placement, starts_local_ray
 from pipeline.report import NullProgress, ProgressHook, RunStats, write_run_report
 from pipeline.stages import BatchOutcome, PreparedRecording, WorkItem, one_line, work_items
-from pipeline.writer import done_shards, output_lock, prepare_output, write_shard
+from pipeline.redo import DECODE, NOTHING, KeptRecording, load_kept
+from pipeline.writer import (
+    members_hash, output_lock, prepare_output, read_markers, read_previous_stages, record_state, shard_stages, write_shard,
+)
 from schemas.errors import ErrorRow
 
 log = logging.getLogger(__name__)
@@ -42,9 +46,14 @@ class RecordingState:
 class ShardState:
     shard_id: str
     items: list[InputItem]
+    work: ShardWork
     recordings: dict[str, RecordingState] = field(default_factory=dict)
     finished: int = 0
     merging: bool = False
+    kept: dict[str, KeptRecording] = field(default_factory=dict)  # a partial redo: what it keeps, per recording
+
+
+Todo = list[tuple[ShardWork, list[InputItem]]]
 
 
 class Runner:
@@ -54,24 +63,50 @@ class Runner:
         self.overwrite = overwrite
         self.progress = progress or NullProgress()
         self.stats = RunStats()
+        self.stages = stage_fingerprints(cfg)
+        self.plan_lines: list[str] = []
 
     # ---- planning -------------------------------------------------------------------------------------
-    def plan(self, items: list[InputItem]) -> tuple[list[tuple[str, list[InputItem]]], int]:
-        """Which shards are still to do. Call with the output lock held (it may clear the output)."""
+    def plan(self, items: list[InputItem], dry_run: bool = False) -> tuple[Todo, int]:
+        """Per shard, the stages to (re)do: none (up to date), some (a partial redo: the changed stages and
+        those downstream), or all. Call with the output lock held unless `dry_run` (which changes nothing)."""
         shards = shard(items, self.cfg.output.shard_size)
-        prepare_output(self.out, self.cfg.fingerprint(), self.overwrite)
-        done = done_shards(self.out)
-        todo = [(sid, its) for sid, its in shards if sid not in done]
+        legacy = self.cfg.fingerprint()
+        size = self.cfg.output.shard_size
+        if dry_run:
+            previous = None if self.overwrite else read_previous_stages(self.out, self.stages, legacy, size)
+        else:
+            previous = prepare_output(self.out, self.stages, legacy, self.overwrite, size)
+        stored = {} if self.overwrite and dry_run else shard_stages(self.out, previous)
+        members = {} if self.overwrite and dry_run else {sid: m.get("members") for sid, m in read_markers(self.out).items()}
+        todo: Todo = []
+        for sid, its in shards:
+            if sid in stored and stored[sid] is None:
+                work = ShardWork(sid, frozenset({FULL}), "made with an unknown config")
+            elif members.get(sid) not in (None, members_hash(it.recording_id for it in its)):
+                work = ShardWork(sid, frozenset({FULL}), "its inputs changed")
+            else:
+                work = shard_work(sid, stored.get(sid), self.stages)
+            if work is not None:
+                todo.append((work, its))
+        self.plan_lines = describe_plan([w for w, _ in todo], sum(1 for sid, _ in shards if sid in stored))
         self.stats.shards_skipped = len(shards) - len(todo)
-        return todo, sum(len(its) for sid, its in shards if sid in done)
+        self.stats.plan = self.plan_lines
+        redone = {w.shard_id for w, _ in todo}
+        return todo, sum(len(its) for sid, its in shards if sid not in redone)
 
-    def run(self) -> RunStats:
+    def run(self, dry_run: bool = False) -> RunStats:
         t0 = time.perf_counter()
         items = read_inputs(self.cfg.input.path, self.cfg.input.extensions)  # a bad input fails before the output exists
+        if dry_run:
+            self.plan(items, dry_run=True)
+            return self.stats
         with output_lock(self.out) as lock:
             todo, already = self.plan(items)
             if todo:
                 lock.announce()
+            for line in self.plan_lines:
+                log.info("plan: %s", line)
             self.progress.start(sum(len(its) for _, its in todo), already)
             try:
                 if todo:  # a finished output is left exactly as it is: no Ray, no rewritten table
@@ -79,12 +114,13 @@ class Runner:
             finally:
                 self.progress.stop()
             self.stats.wall_s = time.perf_counter() - t0
+            record_state(self.out, self.stages, self.cfg.fingerprint(), self.cfg.output.shard_size)
             if todo:
                 write_run_report(self.out, self.cfg.model_dump(mode="json"), self.stats)
         return self.stats
 
     # ---- the loop -------------------------------------------------------------------------------------
-    def _run_shards(self, todo: list[tuple[str, list[InputItem]]]) -> None:
+    def _run_shards(self, todo: Todo) -> None:
         import ray
 
         from pipeline.watchdog import Watchdog
@@ -95,7 +131,7 @@ class Runner:
         try:
             local = init_ray(self.cfg)
             try:
-                placement = plan_placement(self.cfg, local)
+                placement = plan_placement(self.cfg, local, branches=_branches_needed(self.cfg, todo))
                 loop = _Loop(self, placement, todo, t0)  # starts the actors; models load while the first files are prepared
                 try:
                     loop.run()
@@ -112,22 +148,22 @@ class Runner:
 class _Loop:
     """Driver state for one run. Every future is a prepare, an annotate batch, or a shard merge."""
 
-    def __init__(self, runner: Runner, placement: Placement, todo: list[tuple[str, list[InputItem]]], started_at: float):
+    def __init__(self, runner: Runner, placement: Placement, todo: Todo, started_at: float):
         import ray
 
         self.ray = ray
         self.r = runner
         self.cfg = runner.cfg
         self.placement = placement
-        self.shards = {sid: ShardState(sid, its) for sid, its in todo}
-        self.shard_of_recording = {it.recording_id: sid for sid, its in todo for it in its}
-        self.queue = deque((sid, it) for sid, its in todo for it in its)
+        self.shards = {w.shard_id: ShardState(w.shard_id, its, w) for w, its in todo}
+        self.shard_of_recording = {it.recording_id: w.shard_id for w, its in todo for it in its}
         self.futures: dict = {}
         self.in_window = 0
         # A recording goes only to an idle prepare actor, so its age is its running time (the recording time
         # limit must not count time spent queued behind other recordings).
         self.prepare_started: dict = {}  # metadata ref -> time.monotonic() at submission
-        self.branches = self.cfg.enabled_branches()
+        needed = _branches_needed(self.cfg, todo)
+        self.branches = {b: c for b, c in self.cfg.enabled_branches().items() if b in needed}
         self.whole_recordings = {b: _annotator_class(c.annotator).whole_recordings for b, c in self.branches.items()}
         self.pending = {b: deque() for b in self.branches}
         self.idle = {b: deque() for b in self.branches}
@@ -138,21 +174,47 @@ class _Loop:
         self.worker_log_level = logging.DEBUG if logging.getLogger().isEnabledFor(logging.DEBUG) else logging.WARNING
         self.node_of: dict[int, tuple[str, str]] = {}  # id(actor handle) -> (node id, worker kind)
         self.tasks_by_node: dict[str, int] = {}
+        self.queue: deque = deque()  # (shard id, item, what it needs: "prepare" or "decode")
+        finished_now = []
+        for w, its in todo:
+            shard = self.shards[w.shard_id]
+            if w.full:
+                self.queue.extend((w.shard_id, it, "prepare") for it in its)
+                continue
+            shard.kept = load_kept(runner.out, w, its, set(self.cfg.enabled_branches()))
+            for it in its:
+                kept = shard.kept[it.recording_id]
+                if kept.needs == NOTHING:
+                    finished_now.append((w.shard_id, it, kept))
+                else:
+                    self.queue.append((w.shard_id, it, kept.needs))
+        # Decode-only redos (music, sound) never load the segmenter's models.
+        self.segment_on_start = any(needs != DECODE for _, _, needs in self.queue)
         self._start_actors()
+        for sid, it, kept in finished_now:  # nothing to recompute: straight to the merge
+            self.in_window += 1
+            self._add_prepared(sid, it, None, kept.prepared)
 
     def _new_preparer(self, slot: Slot):
         actor = self.ray.remote(PrepareWorker).options(num_cpus=slot.cpus, max_restarts=-1, max_task_retries=2, **pinned(slot))
-        return actor.remote(self.cfg.audio, self.cfg.segmentation, slot.cpus, "cpu", self.worker_log_level)
+        return actor.remote(self.cfg.audio, self.cfg.segmentation, slot.cpus, "cpu", self.worker_log_level, self.segment_on_start)
 
     def _start_actors(self) -> None:
         """Decode + segment actors load first and alone (nothing can start before them); the branch and merge
-        actors then load while the first recordings are being prepared. A branch model that fails to load
-        still stops the run within seconds (`_on_start`), and one that is not placed in time, at the limit."""
+        actors then load while the first recordings are being prepared. A redo that only decodes starts them
+        all at once (a decode-only worker loads no model). A branch model that fails to load still stops the
+        run within seconds (`_on_start`), and one that is not placed in time, at the limit."""
         self.preparers.extend((self._new_preparer(slot), slot) for slot in self.placement.preparers)
+        if not self.segment_on_start:
+            self._start_branch_actors()
         asks = f"CPU {self.placement.preparers[0].cpus:.3g}"
         nodes = self._await_start([a.ready.remote() for a, _ in self.preparers], "decode + segment", asks)
         for (actor, _), node in zip(self.preparers, nodes):
             self.node_of[id(actor)] = (node, "prepare")
+        if self.segment_on_start:
+            self._start_branch_actors()
+
+    def _start_branch_actors(self) -> None:
         # One long-lived merge actor: as plain tasks, Ray started (and killed) a worker process per shard merge.
         self.merger = (
             self.ray.remote(MergeWorker)
@@ -206,9 +268,10 @@ class _Loop:
     def _submit_prepares(self) -> None:
         rt = self.cfg.runtime
         while self.queue and self.in_window < rt.max_in_flight and self.preparers:
-            sid, item = self.queue.popleft()
+            sid, item, needs = self.queue.popleft()
             actor, slot = self.preparers.popleft()
-            meta, audio = actor.prepare.options(num_returns=2).remote(item)
+            call = actor.prepare if needs == "prepare" else actor.decode
+            meta, audio = call.options(num_returns=2).remote(item)
             self.futures[meta] = ("prepare", sid, item, audio, actor, slot)
             self.prepare_started[meta] = time.monotonic()
             self.in_window += 1
@@ -278,9 +341,16 @@ class _Loop:
 
     def _add_prepared(self, sid: str, item: InputItem, audio_ref, prepared: PreparedRecording) -> None:
         shard = self.shards[sid]
-        state = RecordingState(prepared, AudioRef(item.recording_id, audio_ref), 0, {b: [] for b in self.branches})
+        branches = list(self.branches)
+        rows: dict[str, list] = {b: [] for b in self.branches}
+        kept = shard.kept.get(item.recording_id)
+        if kept is not None:  # a partial redo: the stored recording, its kept rows, and only the redone branches
+            prepared = _with_stored(kept, prepared)
+            branches = [b for b in branches if b in kept.redo]
+            rows = {**kept.rows, **{b: [] for b in shard.work.branches()}}
+        state = RecordingState(prepared, AudioRef(item.recording_id, audio_ref), 0, rows)
         shard.recordings[item.recording_id] = state
-        for name in self.branches:
+        for name in branches:
             items = work_items(prepared, name)
             self.pending[name].extend((w, state.audio) for w in items)
             state.pending += len(items)
@@ -318,8 +388,9 @@ class _Loop:
             log.error("merging shard %s failed: %s", sid, e)
             merged = None
         tables = _tables(states, merged, sid)
-        stats = {"recordings": len(states), **{t: len(v) for t, v in tables.items()}}
-        write_shard(self.r.out, sid, tables, stats)
+        stats = {"recordings": len(states), **{t: len(v) for t, v in tables.items()}, "stages": self.r.stages,
+                 "members": members_hash(it.recording_id for it in shard.items)}
+        write_shard(self.r.out, sid, tables, stats, None if shard.work.full else _tables_of(shard.work))
         self.r.stats.shards_written += 1
         self.r.stats.errors += len(tables["errors"])
 
@@ -421,6 +492,36 @@ def _load_failed(what: str, exc: BaseException) -> PlacementError:
     causes = [line for line in lines if re.match(r"^[A-Za-z_.]*(Error|Exception)\b.*:", line)]
     cause = causes[-1] if causes else (lines[0] if lines else repr(exc))
     return PlacementError(f"{what} workers failed to load: {cause}")
+
+
+def _branches_needed(cfg: PipelineConfig, todo: Todo) -> set[str]:
+    """Enabled branches some shard must compute: every one for a new shard, the redone ones for the rest."""
+    enabled = set(cfg.enabled_branches())
+    needed: set[str] = set()
+    for work, _ in todo:
+        needed |= enabled if work.full else (work.branches() & enabled)
+    return needed
+
+
+def _tables_of(work: ShardWork) -> set[str]:
+    """The tables a partial redo rewrites: those of its stages, and errors (which holds rows of every stage)."""
+    return {t for s in work.stages for t in STAGE_TABLES.get(s, ())} | {"errors"}
+
+
+def _with_stored(kept: KeptRecording, fresh: PreparedRecording) -> PreparedRecording:
+    """The stored recording and segments (a redo never changes them) with what only a fresh prepare knows:
+    the speaker turns. A file that can no longer be decoded gets an error row per branch it was to redo."""
+    from dataclasses import replace
+
+    stored = kept.prepared
+    if fresh is stored:  # nothing was recomputed
+        return stored
+    if fresh.recording.status == "error":
+        errors = [ErrorRow(stored.item.recording_id, stored.item.uri, f"annotate:{b}", "RedoFailed",
+                           f"cannot be redone: {fresh.recording.error}") for b in sorted(kept.redo)]
+        kept.redo = frozenset()
+        return replace(stored, errors=[*stored.errors, *errors])
+    return replace(stored, speaker_turns=fresh.speaker_turns, timings=fresh.timings)
 
 
 def _annotator_class(key: str):

@@ -154,6 +154,22 @@ def prepare_recording(item: InputItem, audio_cfg: AudioConfig, seg_cfg: Segmenta
     )
 
 
+def decode_recording(item: InputItem, audio_cfg: AudioConfig) -> PreparedRecording:
+    """Decode only, for a redo of branches that need no segmentation: samples and an ok / error row."""
+    from pipeline.audio import DecodeError, decode
+
+    t0 = time.perf_counter()
+    try:
+        audio = decode(item.uri, audio_cfg.sample_rate, audio_cfg.max_duration_s, audio_cfg.decode_timeout_s)
+    except DecodeError as e:
+        return _failed(item, "decode", e)
+    except Exception as e:
+        log_unexpected(f"decoding {item.uri}", e)
+        return _failed(item, "decode", e)
+    rec = RecordingRow(recording_id=item.recording_id, uri=item.uri, status="ok", duration_s=audio.duration_s)
+    return PreparedRecording(item, rec, samples=audio.samples, timings={"decode_s": time.perf_counter() - t0})
+
+
 def _failed(item: InputItem, stage: str, exc: BaseException) -> PreparedRecording:
     err = _error(item, stage, exc)
     rec = RecordingRow(recording_id=item.recording_id, uri=item.uri, status="error", error=f"{stage}: {err.message}")

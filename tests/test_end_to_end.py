@@ -118,12 +118,16 @@ def test_deleting_one_done_marker_redoes_only_that_shard(example_run):
     assert read_table(out, "recordings").to_pandas().recording_id.is_unique
 
 
-def test_changed_config_is_refused_without_overwrite(example_run, tmp_path):
+def test_a_changed_model_is_planned_as_a_redo_of_its_branch_and_the_merge(example_run, tmp_path):
     cfg, out, _ = example_run
-    other = write_config(tmp_path, **{"output.path": str(out), "branches.speech.params.model": "pkg:whisper-tiny.en"})
-    result = cli("run", str(other))
-    assert result.returncode == 2
-    assert "--overwrite" in result.stderr
+    before = snapshot(out)
+    other = write_config(tmp_path, **{"output.path": str(out), "output.shard_size": 2,
+                                      "branches.speech.params.model": "pkg:whisper-tiny.en"})
+    result = cli("run", str(other), "--dry-run", timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    shards = len(list((out / "_done").iterdir()))
+    assert f"speech, merge: {shards} shard(s) (speech changed)" in " ".join(result.stderr.split())
+    assert snapshot(out) == before  # a dry run changes nothing
 
 
 def test_validate_names_a_misspelled_key(tmp_path):
@@ -150,3 +154,13 @@ def test_a_second_run_with_other_batching_and_timing_writes_identical_speech_and
         first = read_table(out, table).to_pandas().sort_values(key).reset_index(drop=True)
         second = read_table(other, table).to_pandas().sort_values(key).reset_index(drop=True)
         pd.testing.assert_frame_equal(first, second)
+
+
+def test_another_shard_size_is_refused_since_the_shards_would_hold_other_recordings(example_run, tmp_path):
+    _, out, _ = example_run
+    before = snapshot(out)
+    other = write_config(tmp_path, **{"output.path": str(out), "output.shard_size": 3})
+    result = cli("run", str(other), timeout=120)
+    assert result.returncode == 2
+    assert "output.shard_size=2, now 3" in " ".join(result.stderr.split())
+    assert snapshot(out) == before
