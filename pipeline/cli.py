@@ -90,11 +90,27 @@ def run(
         console.print(f"[red]{e}")
         raise typer.Exit(1) from None
     if dry_run:
-        console.print(f"plan for {cfg.output.path} (nothing was run):")
-        for line in runner.plan_lines or ["up to date: nothing to do"]:
-            console.print(f"  {line}")
+        _print_dry_run(cfg, runner)
         return
     _print_summary(stats, Path(cfg.output.path))
+
+
+def _print_dry_run(cfg, runner) -> None:
+    from pipeline.manifest import read_inputs
+
+    items = read_inputs(cfg.input.path, cfg.input.extensions)
+    size = cfg.output.shard_size
+    console.print(f"dry run, nothing was changed: {cfg.output.path}", highlight=False)
+    console.print(f"  inputs: {len(items)} from {cfg.input.path}", highlight=False)
+    console.print(f"  shards: {-(-len(items) // size)} of up to {size} recordings", highlight=False)
+    for name, branch in cfg.enabled_branches().items():
+        model = branch.params.get("model") or branch.params.get("tagger") or "default"
+        console.print(f"  branch {name}: {branch.annotator} ({model}), {branch.num_actors} actor(s), batch {branch.batch_size}",
+                      highlight=False)
+    console.print(f"  segmentation: {cfg.segmentation.segmenter}; merge: {cfg.merge.caption}, SFT tasks: "
+                  f"{', '.join(cfg.merge.sft_tasks) or 'none'}", highlight=False)
+    for line in runner.plan_lines or ["up to date: nothing to do"]:
+        console.print(f"  plan: {line}", highlight=False)
 
 
 def _print_summary(stats, out: Path) -> None:
@@ -113,16 +129,56 @@ def _print_summary(stats, out: Path) -> None:
 
 @app.command("list-annotators")
 def list_annotators() -> None:
-    """Annotators and segmenters available by key (built-ins and installed plug-ins)."""
+    """Annotators and segmenters available by key (built-ins and installed plug-ins), with their params."""
     from annotators.registry import ANNOTATORS
     from segmenters.registry import SEGMENTERS
 
-    t = Table("kind", "key", "branch", "class", "params")
-    for key, cls in ANNOTATORS.items():
-        t.add_row("annotator", key, cls.branch, f"{cls.__module__}.{cls.__name__}", ", ".join(cls.Params.model_fields))
-    for key, cls in SEGMENTERS.items():
-        t.add_row("segmenter", key, "-", f"{cls.__module__}.{cls.__name__}", ", ".join(cls.Params.model_fields))
-    Console().print(t)
+    out = Console()
+    kinds = [("annotator", k, c, c.branch) for k, c in ANNOTATORS.items()] + [("segmenter", k, c, None) for k, c in SEGMENTERS.items()]
+    for kind, key, cls, branch in kinds:
+        # One block per component: readable in an 80-column terminal, however many params it has.
+        out.print(f"[bold]{key}[/]  {kind}" + (f" for {branch}" if branch else "") + f"  ({cls.__module__}.{cls.__name__})",
+                  highlight=False)
+        for name, field in cls.Params.model_fields.items():
+            default = field.get_default(call_default_factory=True)
+            out.print(f"    {name} = {default!r}", highlight=False, markup=False)
+        out.print()
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from pipeline.report import package_versions
+
+        print(f"moss-annotate {package_versions()['moss-annotate'] or 'unknown'}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True, help="print the version and exit"),
+) -> None:
+    """Event-preserving audio annotation pipeline."""
+
+
+@app.command("export")
+def export_cmd(
+    output: Path = typer.Argument(..., help="an output folder of `run`"),
+    fmt: str = typer.Option(..., "--format", help="lhotse, webdataset, nemo or hf"),
+    to: Path = typer.Option(..., "--to", help="folder to write the export into"),
+    samples_per_shard: int = typer.Option(1000, help="webdataset: samples per tar shard"),
+) -> None:
+    """Write a finished output in a trainer's format: lhotse manifests, WebDataset shards, a NeMo manifest or a
+    Hugging Face dataset. Audio comes from the original files, cut at the segment spans."""
+    from pipeline.export import FORMATS, export
+
+    if fmt not in FORMATS:
+        console.print(f"[red]--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    if not (output / "_done").is_dir():
+        console.print(f"[red]{output} is not a finished output of `moss-annotate run` (no _done/)")
+        raise typer.Exit(2)
+    options = {"samples_per_shard": samples_per_shard} if fmt == "webdataset" else {}
+    Console().print_json(json.dumps(export(output, fmt, to, **options)))
 
 
 @app.command()
