@@ -160,6 +160,20 @@ def main(
     """Event-preserving audio annotation pipeline."""
 
 
+@app.command()
+def review(
+    output: Path = typer.Argument(..., help="an output folder of `run`"),
+    images: bool = typer.Option(True, help="draw each recording's waveform and spectrogram"),
+) -> None:
+    """Write a static review site to OUT/review/ (open index.html from disk: no server)."""
+    from pipeline.review import build_review
+
+    if not (output / "_done").is_dir():
+        console.print(f"[red]{output} is not a finished output of `moss-annotate run` (no _done/)")
+        raise typer.Exit(2)
+    console.print(f"review site: {build_review(output, images=images)}", highlight=False)
+
+
 @app.command("export")
 def export_cmd(
     output: Path = typer.Argument(..., help="an output folder of `run`"),
