@@ -40,3 +40,20 @@ def snapshot(out: Path) -> dict[str, tuple[str, int]]:
         for p in sorted(out.rglob("*"))
         if p.is_file()
     }
+
+
+def copy_examples(dst: Path, names) -> Path:
+    """A fresh input folder holding some of the bundled example files."""
+    import shutil
+
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy(REPO / "examples" / "audio" / name, dst / name)
+    return dst
+
+
+def kill_hard(proc: subprocess.Popen) -> None:
+    """SIGKILL a run's driver (alone) if it still runs, and reap it."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()

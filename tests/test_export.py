@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ import soundfile as sf
 
 from pipeline.export.records import SAMPLE_RATE, iter_recordings
 from pipeline.summary import read_table
-from tests.e2e_helpers import REPO, cli, write_config
+from tests.e2e_helpers import cli, copy_examples, write_config
 
 pytestmark = pytest.mark.slow
 FILES = ("ex1_two_speakers.wav", "ex4_speech_music_door.mp3")
@@ -24,10 +23,7 @@ FILES = ("ex1_two_speakers.wav", "ex4_speech_music_door.mp3")
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("export")
-    inputs = tmp / "in"
-    inputs.mkdir()
-    for name in FILES:
-        shutil.copy(REPO / "examples" / "audio" / name, inputs / name)
+    inputs = copy_examples(tmp / "in", FILES)
     cfg = write_config(tmp, **{"input.path": str(inputs), "output.path": str(tmp / "out")})
     result = cli("run", str(cfg))
     assert result.returncode == 0, result.stderr[-3000:]

@@ -57,11 +57,9 @@ def test_a_dead_runs_lock_is_taken_over_and_a_clean_exit_leaves_it_empty(tmp_pat
 
 @pytest.mark.slow
 def test_a_second_run_on_a_live_runs_output_is_refused_at_once_then_takes_over(tmp_path):
-    import os
-    import signal
     import time
 
-    from tests.e2e_helpers import REPO, RUN_TIMEOUT_S, cli, write_config
+    from tests.e2e_helpers import REPO, RUN_TIMEOUT_S, cli, kill_hard, write_config
 
     out = tmp_path / "out"
     cfg = write_config(tmp_path, **{"output.path": str(out), "branches.speech.enabled": False})
@@ -77,12 +75,8 @@ def test_a_second_run_on_a_live_runs_output_is_refused_at_once_then_takes_over(t
         assert second.returncode == 2
         assert f"is being written by another moss-annotate run (pid {first.pid} on" in " ".join(second.stderr.split())
         assert time.monotonic() - t0 < 30  # at once: no Ray, no model
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait()
     finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait()
+        kill_hard(first)
     third = cli("run", str(cfg))
     assert third.returncode == 0, third.stderr[-3000:]
     assert "taking over the lock of a run that did not finish" in " ".join(third.stderr.split())

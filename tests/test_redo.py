@@ -8,9 +8,7 @@ a redo killed half-way resumes to the same tables."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from schemas import TABLES
-from tests.e2e_helpers import REPO, RUN_TIMEOUT_S, cli, snapshot, write_config
+from tests.e2e_helpers import REPO, RUN_TIMEOUT_S, cli, kill_hard, snapshot, write_config
 from tests.test_resume import _rows
 
 pytestmark = pytest.mark.slow
@@ -129,12 +127,8 @@ def test_a_redo_killed_half_way_resumes_to_the_same_tables(first, fresh_music_ch
         while marker.stat().st_mtime_ns == before and (out / "_done" / "shard-000001").stat().st_mtime_ns <= before:
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(POLL_S)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_hard(proc)
     result = cli("run", str(cfg))
     assert result.returncode == 0, result.stderr[-3000:]
     _same_tables(out, fresh_music_change, TABLES)

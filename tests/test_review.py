@@ -9,7 +9,7 @@ import time
 import pytest
 
 from pipeline.summary import read_table
-from tests.e2e_helpers import REPO, cli, write_config
+from tests.e2e_helpers import cli, copy_examples, write_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 DRIVER = shutil.which("chromedriver")
@@ -35,10 +35,7 @@ def headless_chromium():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("review")
-    inputs = tmp / "in"
-    inputs.mkdir()
-    for name in FILES:
-        shutil.copy(REPO / "examples" / "audio" / name, inputs / name)
+    inputs = copy_examples(tmp / "in", FILES)
     (inputs / "broken.wav").write_bytes(b"not audio at all")  # an error row on the index too
     out = tmp / "out"
     cfg = write_config(tmp, **{"input.path": str(inputs), "output.path": str(out)})
