@@ -20,7 +20,7 @@ from merge.labels import EVENT_WORDS, label_terms, phrase_terms
 from merge.text import contains_stem, fmt_span, stem, stem_set, tokens
 
 if TYPE_CHECKING:
-    from pipeline.config import MergeConfig
+    from merge.config import MergeConfig
 
 RECORDING_KEY = "recording"  # link of a statement about the whole recording (e.g. "no events")
 MUSIC_WORDS = frozenset(stem(w) for w in ("music", "song", "melody", "tune", "instrumental", "jingle"))

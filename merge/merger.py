@@ -17,12 +17,13 @@ from merge.llm import RewriteRequest, RewriteResult, rewrite_batch
 from merge.llm_params import LlmParams
 from merge.outputs import RecordingOutputs
 from merge.sft import build_sft_rows
+from merge.sft_balance import balance_tasks
 from merge.speech_attrs import speech_attributes
 from schemas.captions import CaptionLink, CaptionRow
 from schemas.sft import SftRow
 
 if TYPE_CHECKING:
-    from pipeline.config import MergeConfig
+    from merge.config import MergeConfig
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,9 @@ def merge_recordings(batch: list[RecordingOutputs], cfg: MergeConfig) -> list[tu
     for d, rw in zip(drafts, rewrites, strict=True):
         caption = _caption_row(d, rw, cfg)
         results.append((caption, build_sft_rows(d.outputs, d.events, caption, cfg)))
-    return results
+    # Task balance over the whole batch (a shard): no task above merge.sft_max_task_share of its rows.
+    kept = {r.example_id for r in balance_tasks([r for _, rows in results for r in rows], cfg.sft_max_task_share)}
+    return [(caption, [r for r in rows if r.example_id in kept]) for caption, rows in results]
 
 
 def _rewrite(drafts: list[Draft], cfg: MergeConfig) -> list[RewriteResult | None]:

@@ -13,7 +13,7 @@ from schemas.captions import CaptionRow
 from schemas.sft import SftRow
 
 if TYPE_CHECKING:
-    from pipeline.config import MergeConfig
+    from merge.config import MergeConfig
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from merge.outputs import RecordingOutputs
 from schemas.captions import CaptionRow
 
 if TYPE_CHECKING:
-    from pipeline.config import MergeConfig
+    from merge.config import MergeConfig
 
 ID_DIGEST_CHARS = 12
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from merge.config import MergeConfig
 from schemas.common import BRANCHES
 
 
@@ -57,49 +58,6 @@ class BranchConfig(_Strict):
     batch_size: int = Field(8, ge=1, description="segments per model call, across recordings")
     num_actors: int = Field(1, ge=1)
     resources: ResourcesConfig = ResourcesConfig()
-
-
-class MergeConfig(_Strict):
-    caption: Literal["template"] = "template"
-    sft_tasks: tuple[str, ...] = ()
-    # An OpenAI-compatible endpoint that rewrites the template caption (merge/llm_params.py: base_url,
-    # model, api_key_env, concurrency, timeout_s, max_retries, ...); kept only if it passes the check.
-    llm: dict[str, Any] | None = None
-    time_decimals: int = Field(2, ge=0, le=3, description="decimals of every time in captions and SFT answers")
-    max_music_tags: int = Field(3, ge=0, description="music tags named in a caption, highest score first")
-    min_tag_score: float = Field(0.0, ge=0, le=1, description="music tags below this score are not named")
-    time_tolerance_s: float = Field(0.051, ge=0, description="faithfulness: a stated time matches an event edge")
-    tempo_tolerance_bpm: float = Field(1.0, ge=0, description="faithfulness: a stated tempo matches a music row")
-    min_speech_word_overlap: float = Field(
-        0.6, ge=0, le=1, description="faithfulness: share of a transcript's words a statement must repeat"
-    )
-    require_statement_links: bool = Field(True, description="faithfulness: a statement tied to no event is flagged")
-    sft_max_audio_s: float = Field(60.0, gt=0, description="longer recordings give SFT examples on windows")
-    sft_window_pad_s: float = Field(1.0, ge=0, description="audio kept around a window's events (within gaps)")
-
-    @field_validator("sft_tasks")
-    @classmethod
-    def _known_tasks(cls, tasks: tuple[str, ...]) -> tuple[str, ...]:
-        from merge.sft import SFT_TASKS  # lazy: keeps this module light to import
-
-        unknown = [t for t in tasks if t not in SFT_TASKS]
-        if unknown:
-            raise ValueError(f"unknown SFT task(s) {unknown}; allowed: {', '.join(SFT_TASKS)}")
-        return tasks
-
-    @field_validator("llm")
-    @classmethod
-    def _llm_params(cls, llm: dict[str, Any] | None) -> dict[str, Any] | None:
-        if llm is None:
-            return None
-        from merge.llm_params import LlmParams  # lazy: keeps this module light to import
-
-        try:
-            LlmParams.model_validate(llm)
-        except ValidationError as e:
-            allowed = ", ".join(LlmParams.model_fields)
-            raise ValueError("; ".join(_format_error(err) for err in e.errors()) + f" (allowed: {allowed})") from None
-        return llm
 
 
 class RuntimeConfig(_Strict):

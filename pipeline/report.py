@@ -51,6 +51,7 @@ class RunStats:
     # Nodes that did work: {node_id, address, cpus, gpus, workers: {kind: count}, tasks}
     nodes: list[dict] = field(default_factory=list)
     plan: list[str] = field(default_factory=list)  # what this run (re)did per shard and why
+    sft_tasks: dict[str, int] = field(default_factory=dict)  # SFT rows written per task (after balancing)
 
     def add_recording(self, rec: RecordingRow, timings: dict[str, float]) -> None:
         self.recordings[rec.status] = self.recordings.get(rec.status, 0) + 1

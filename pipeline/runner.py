@@ -393,6 +393,9 @@ class _Loop:
         write_shard(self.r.out, sid, tables, stats, None if shard.work.full else _tables_of(shard.work))
         self.r.stats.shards_written += 1
         self.r.stats.errors += len(tables["errors"])
+        if shard.work.full or "merge" in shard.work.stages:
+            for row in tables["sft"]:
+                self.r.stats.sft_tasks[row.task] = self.r.stats.sft_tasks.get(row.task, 0) + 1
 
     # ---- bookkeeping ----------------------------------------------------------------------------------
     def _count_task(self, actor) -> None:

@@ -16,7 +16,7 @@ from merge.llm import RewriteRequest, chat_url, clean_reply, rewrite_batch
 from merge.llm_params import LlmParams
 from merge.merger import draft, merge_recordings
 from merge.testing import example_outputs, outputs_from_truth
-from pipeline.config import MergeConfig
+from merge.config import MergeConfig
 
 CLIENT_TIMEOUT_S = 0.5
 SLOW_REPLY_S = 1.5  # longer than the client waits: a timeout

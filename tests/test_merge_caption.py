@@ -11,7 +11,7 @@ from merge.events import collect_events
 from merge.merger import merge_recordings
 from merge.outputs import RecordingOutputs
 from merge.testing import example_outputs
-from pipeline.config import MergeConfig
+from merge.config import MergeConfig
 from schemas.recordings import RecordingRow
 
 CFG = MergeConfig()

@@ -14,7 +14,7 @@ from merge.labels import label_terms, phrase_terms
 from merge.merger import draft, merge_recordings
 from merge.testing import outputs_from_truth
 from merge.text import contains_stem, stem_set
-from pipeline.config import MergeConfig
+from merge.config import MergeConfig
 
 CFG = MergeConfig()
 

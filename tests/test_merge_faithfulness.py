@@ -9,7 +9,7 @@ import pytest
 from merge.faithfulness import check_caption, split_statements
 from merge.merger import draft
 from merge.testing import example_outputs
-from pipeline.config import MergeConfig
+from merge.config import MergeConfig
 
 CFG = MergeConfig()
 
@@ -125,7 +125,7 @@ def test_overlap_clause_does_not_restate_an_event_with_a_near_identical_span():
     "While music plays, a ... sound occurs (0.51 - 3.00)": that span is the sound's, not the music's again."""
     from merge.outputs import RecordingOutputs
     from merge.merger import merge_recordings
-    from pipeline.config import MergeConfig
+    from merge.config import MergeConfig
     from schemas.music import MusicRow
     from schemas.recordings import RecordingRow
     from schemas.sound import SoundEvent, SoundRow

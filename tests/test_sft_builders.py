@@ -14,10 +14,10 @@ from merge.merger import merge_recordings
 from merge.sft import SFT_TASKS
 from merge.sft_base import make_windows
 from merge.testing import example_outputs, outputs_from_truth
-from pipeline.config import MergeConfig
+from merge.config import MergeConfig
 from schemas.speech import SpeechRow
 
-ALL = MergeConfig(sft_tasks=tuple(SFT_TASKS))
+ALL = MergeConfig(sft_tasks=tuple(SFT_TASKS), sft_max_task_share=1.0)  # the builders, unbalanced
 SPAN_LINE = re.compile(r"^(\d+\.\d{2}) - (\d+\.\d{2})$")
 ASR = re.compile(r"\[(\d+\.\d{2})\]([^\[\]]+)\[(\d+\.\d{2})\]")
 TOL = 0.006  # two decimals

@@ -19,7 +19,7 @@ from merge.export_jsonl import (
 from merge.merger import merge_recordings
 from merge.sft import SFT_TASKS
 from merge.testing import example_outputs, outputs_from_truth
-from pipeline.config import MergeConfig
+from merge.config import MergeConfig
 
 
 @pytest.fixture(scope="module")
