@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from merge.caption import build_template
+from merge.caption import build_template, describe
 from merge.events import Event, branch_key, join_words, tag_name
 from merge.faithfulness import RECORDING_KEY
 from merge.labels import SoundPhrase, instruments, phrase_for
@@ -19,7 +19,8 @@ from merge.text import capitalize, fmt_span, fmt_time, join_and
 CAPTION_PROMPT = "Describe this audio in detail, in time order, giving the time span of every event."
 TIMELINE_PROMPT = "List every event in this audio with its start and end time in seconds, one per line."
 ASR_PROMPT = "Transcribe the speech in this audio with timestamps."
-DIARIZED_PROMPT = "Transcribe the conversation, labelling each speaker [S01], [S02], ... in order of appearance."
+DIARIZED_PROMPT = ("Transcribe the conversation with timestamps, one line per speaker turn as [start][speaker]text[end], "
+                   "labelling the speakers S01, S02, ... in order of appearance.")
 MUSIC_PROMPTS = {
     "tempo": "What is the tempo of this music?",
     "key": "What key is this music in?",
@@ -89,18 +90,21 @@ def timestamped_asr(ctx: SftContext) -> list[Example]:
 
 @register_task("diarized_asr")
 def diarized_asr(ctx: SftContext) -> list[Example]:
+    """MOSS-Transcribe-Diarize's form: one line per speaker turn, `[0.48][S01]Welcome everyone[1.66]`."""
+    d = ctx.cfg.time_decimals
     out = []
     for w in ctx.windows:
         speech = [e for e in _speech(w) if e.text.strip()]
         if not speech or any(not e.speaker for e in speech):
             continue
-        lines: list[list[str]] = []
+        turns: list[list] = []  # [speaker, start, end, texts]: consecutive rows of one speaker are one turn
         for e in sorted(speech, key=lambda e: (e.start_s, e.end_s)):
-            if lines and lines[-1][0] == e.speaker:
-                lines[-1].append(" ".join(e.text.split()))
+            if turns and turns[-1][0] == e.speaker:
+                turns[-1][2] = max(turns[-1][2], e.end_s)
+                turns[-1][3].append(" ".join(e.text.split()))
             else:
-                lines.append([e.speaker, " ".join(e.text.split())])
-        text = "\n".join(f"[{line[0]}] {' '.join(line[1:])}" for line in lines)
+                turns.append([e.speaker, e.start_s, e.end_s, [" ".join(e.text.split())]])
+        text = "\n".join(f"[{fmt_time(a, d)}][{spk}]{' '.join(texts)}[{fmt_time(b, d)}]" for spk, a, b, texts in turns)
         out.append(_ex(w, DIARIZED_PROMPT, text, speech))
     return out
 
@@ -125,7 +129,8 @@ def time_qa(ctx: SftContext) -> list[Example]:
     out = []
     for w in ctx.windows:
         for question, events in _when_groups(w).items():
-            answer = "\n".join(fmt_span(e.start_s, e.end_s, d) for e in events)
+            # One event per line, `start - end: event` in plain decimal seconds (MOSS-Audio's time-aware form).
+            answer = "\n".join(f"{fmt_span(e.start_s, e.end_s, d)}: {describe(e)}" for e in events)
             out.append(_ex(w, question, answer, events))
     return out
 

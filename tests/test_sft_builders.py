@@ -18,9 +18,10 @@ from merge.config import MergeConfig
 from schemas.speech import SpeechRow
 
 ALL = MergeConfig(sft_tasks=tuple(SFT_TASKS), sft_max_task_share=1.0)  # the builders, unbalanced
-SPAN_LINE = re.compile(r"^(\d+\.\d{2}) - (\d+\.\d{2})$")
+SPAN_LINE = re.compile(r"^(\d+\.\d{2}) - (\d+\.\d{2}): \S.*$")  # time-aware answers: `start - end: event`
 ASR = re.compile(r"\[(\d+\.\d{2})\]([^\[\]]+)\[(\d+\.\d{2})\]")
 TOL = 0.006  # two decimals
+DIARIZED_LINE = re.compile(r"^\[(\d+\.\d{2})\]\[(S\d\d)\](.+)\[(\d+\.\d{2})\]$")
 
 
 def _rows_by_segment(out):
@@ -70,10 +71,12 @@ def test_time_qa_answers_match_their_rows_hand_built():
     _, rows = _sft(out)
     assert check_time_answers(out, rows) == 7
     q = {r.prompt: r.response for r in rows if r.task == "time_qa"}
-    assert q["When does a phone ring?"] == "15.10 - 16.40\n16.90 - 18.20"
-    assert q["When does a door slam?"] == "22.35 - 23.10"
-    assert q["When does S01 speak?"] == "7.00 - 10.40"
-    assert q["When does music play?"] == "0.00 - 6.50"
+    assert q["When does a phone ring?"] == "15.10 - 16.40: a phone rings\n16.90 - 18.20: a phone rings"
+    assert q["When does a door slam?"] == "22.35 - 23.10: a door slams"
+    assert q["When does S01 speak?"] == '7.00 - 10.40: S01 says "Good morning everyone. Let\'s start with the budget."'
+    assert q["When does music play?"].startswith("0.00 - 6.50: music plays with piano")
+    [dia] = [r.response for r in rows if r.task == "diarized_asr"]
+    assert dia.splitlines()[0] == "[7.00][S01]Good morning everyone. Let's start with the budget.[10.40]"
 
 
 def test_time_qa_answers_match_their_rows_corpus(truth):
@@ -114,14 +117,19 @@ def test_diarized_asr_labels_in_order_of_appearance(truth):
     dia = [r for r in rows if r.task == "diarized_asr"]
     assert len(dia) >= 2  # the 122 s scene is split into windows
     for r in dia:
-        labels = re.findall(r"^\[(S\d\d)\]", r.response, re.M)
+        turns = [DIARIZED_LINE.match(line) for line in r.response.splitlines()]
+        assert all(turns), r.response  # MOSS-Transcribe-Diarize: [start][Sxx]text[end], one line per turn
+        starts = [float(t[1]) for t in turns]
+        assert starts == sorted(starts) and all(float(t[1]) < float(t[4]) for t in turns)
+        assert all(0 <= float(t[1]) and float(t[4]) <= r.audio_end_s - r.audio_start_s + TOL for t in turns)
+        labels = [t[2] for t in turns]
         assert labels[0] == "S01"
         firsts = list(dict.fromkeys(labels))
         assert firsts == [f"S{i + 1:02d}" for i in range(len(firsts))]
         assert all(a != b for a, b in zip(labels, labels[1:], strict=False))  # same-speaker lines are merged
     # the window starting with the third reader relabels her S01
     late = [r for r in dia if r.audio_start_s > 45]
-    assert late and late[0].response.startswith("[S01] I am about to attempt")
+    assert late and "[S01]I am about to attempt" in late[0].response.splitlines()[0]
 
 
 @dataclass(frozen=True)
@@ -227,5 +235,5 @@ def test_counting_uses_bursts_and_merges_labels_worded_alike():
     counts = {r.prompt: r.response for r in sft if r.task == "event_counting"}
     assert counts == {"How many times does a dog bark?": "3", "How many times does rain fall?": "1"}
     when = {r.prompt: r.response for r in sft if r.task == "time_qa"}
-    assert when["When does a dog bark?"] == "4.20 - 6.00\n12.10 - 12.90"
+    assert when["When does a dog bark?"] == "4.20 - 6.00: a dog barks twice\n12.10 - 12.90: a dog barks"
     assert check_time_answers(out, sft) == 3
