@@ -22,7 +22,7 @@ from tests.test_resume import _rows
 
 pytestmark = pytest.mark.slow
 MUSIC_CHANGE = {"branches.music.params.max_instruments": 1}
-REDO_MAX_SHARE = 0.75
+REDO_MAX_SHARE = 0.85  # a regression guard with room for a loaded CI machine; the benchmark measures
 POLL_S = 0.05
 
 
