@@ -30,6 +30,7 @@ NEGATION_WINDOW = 4  # words after a negation that are not claims ("no speech, m
 
 _NUM = r"(?<![\w.])(\d+(?:\.\d+)?)"
 _UNIT = r"(?:\s*(?:s|sec|secs|seconds)\b)?"
+_CONTEXT_CLAUSE = re.compile(r"^\s*While [^,]*,\s*")  # the template's "While <ongoing event>, ..."
 _SPAN = re.compile(
     rf"(?:between\s+{_NUM}{_UNIT}\s+and\s+{_NUM})|(?:{_NUM}{_UNIT}\s*(?:-|–|—|to|until|till)\s*{_NUM})", re.I
 )
@@ -210,12 +211,21 @@ def _trace_span(st: _Statement, sp: _Support, a: float, b: float, issues: list[s
     # "While music plays, a bell rings (0.51 - 3.00)" also names the music (0.50 - 3.00): a span stated
     # exactly as an event's own span belongs to that event, not to one that merely lies within tolerance.
     exact = [e for e in named if _states_span_of(e, a, b, sp)]
+    if len(exact) > 1:  # two events with the very same span: the one the main clause names, not the context
+        main = _main_clause(st)
+        exact = [e for e in exact if _mentioned(e, main, sp)] or exact
     named = [e.key for e in (exact or named)]
     if cands and not named:
         issues.append(f"statement {st.index}: span {a:g} - {b:g} is {_desc(cands[0])}, which it does not name")
     elif not cands and not (sp.duration_s and _near(a, 0.0, sp) and _near(b, sp.duration_s, sp)):
         issues.append(f"statement {st.index}: span {a:g} - {b:g} is not the span of any event")
     return named
+
+
+def _main_clause(st: _Statement) -> _Statement:
+    """The statement without a leading context clause ("While music plays, a bell rings (...)")."""
+    m = _CONTEXT_CLAUSE.match(st.text)
+    return _parse(st.index, st.text[m.end():]) if m else st
 
 
 def _states_span_of(e: Event, a: float, b: float, sp: _Support) -> bool:

@@ -136,3 +136,23 @@ def test_overlap_clause_does_not_restate_an_event_with_a_near_identical_span():
     (caption, _), = merge_recordings([RecordingOutputs(rec, [], [], [music], [sound])], MergeConfig())
     assert caption.faithful, caption.faithfulness_issues
     assert "(0.51 - 3.00)" in caption.caption and "(0.50 - 3.00)" in caption.caption
+
+
+def test_two_events_with_the_very_same_span_are_each_stated_once():
+    # Seen on a noisy copy of s16: a segment cut made a music row and a sound event share 7.16 - 8.24, and the
+    # sound's sentence "While music plays, a spray sound occurs (7.16 - 8.24)" was read as stating the music again.
+    from merge.merger import merge_recordings
+    from merge.outputs import RecordingOutputs
+    from schemas.music import MusicRow
+    from schemas.recordings import RecordingRow
+    from schemas.sound import SoundEvent, SoundRow
+
+    rid = "cut"
+    music = [MusicRow(rid, f"{rid}:m1", 0.0, 7.16, "m", tempo_bpm=100.0, key="C", mode="major"),
+             MusicRow(rid, f"{rid}:m2", 7.16, 8.24, "m")]
+    sound = [SoundRow(rid, f"{rid}:s1", 0.51, 7.16, "y", events=[SoundEvent("Spray", 0.51, 7.16, 0.4, count=2)]),
+             SoundRow(rid, f"{rid}:s2", 7.16, 8.24, "y", events=[SoundEvent("Spray", 7.16, 8.24, 0.4, count=2)])]
+    out = RecordingOutputs(RecordingRow(rid, "cut.wav", "ok", duration_s=8.24), [], [], music, sound)
+    [(caption, _)] = merge_recordings([out], MergeConfig())
+    assert "While music plays" in caption.caption and "(7.16 - 8.24)" in caption.caption
+    assert caption.faithful, caption.faithfulness_issues
