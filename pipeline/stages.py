@@ -98,18 +98,10 @@ def _error(item: InputItem, stage: str, exc: BaseException, segment: str | None 
 
 def prepare_recording(item: InputItem, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, device: str = "cpu") -> PreparedRecording:
     """Decode once, segment at event boundaries, route. Never raises for a bad file: it returns error rows."""
-    from pipeline.audio import DecodeError, decode
-
     t0 = time.perf_counter()
-    if item.problem:
-        return _failed(item, "input", DecodeError(item.problem))
-    try:
-        audio = decode(item.uri, audio_cfg.sample_rate, audio_cfg.max_duration_s, audio_cfg.decode_timeout_s)
-    except DecodeError as e:
-        return _failed(item, "decode", e)
-    except Exception as e:  # an unexpected decoder crash is still this file's error, not the run's
-        log_unexpected(f"decoding {item.uri}", e)
-        return _failed(item, "decode", e)
+    audio = _decode(item, audio_cfg)
+    if isinstance(audio, PreparedRecording):
+        return audio
     t1 = time.perf_counter()
     info = dict(
         recording_id=item.recording_id,
@@ -154,18 +146,27 @@ def prepare_recording(item: InputItem, audio_cfg: AudioConfig, seg_cfg: Segmenta
     )
 
 
-def decode_recording(item: InputItem, audio_cfg: AudioConfig) -> PreparedRecording:
-    """Decode only, for a redo of branches that need no segmentation: samples and an ok / error row."""
+def _decode(item: InputItem, audio_cfg: AudioConfig):
+    """The decoded audio, or the failed recording (its error row holds the one-line reason)."""
     from pipeline.audio import DecodeError, decode
 
-    t0 = time.perf_counter()
+    if item.problem:
+        return _failed(item, "input", DecodeError(item.problem))
     try:
-        audio = decode(item.uri, audio_cfg.sample_rate, audio_cfg.max_duration_s, audio_cfg.decode_timeout_s)
+        return decode(item.uri, audio_cfg.sample_rate, audio_cfg.max_duration_s, audio_cfg.decode_timeout_s)
     except DecodeError as e:
         return _failed(item, "decode", e)
-    except Exception as e:
+    except Exception as e:  # an unexpected decoder crash is still this file's error, not the run's
         log_unexpected(f"decoding {item.uri}", e)
         return _failed(item, "decode", e)
+
+
+def decode_recording(item: InputItem, audio_cfg: AudioConfig) -> PreparedRecording:
+    """Decode only, for a redo of branches that need no segmentation: samples and an ok / error row."""
+    t0 = time.perf_counter()
+    audio = _decode(item, audio_cfg)
+    if isinstance(audio, PreparedRecording):
+        return audio
     rec = RecordingRow(recording_id=item.recording_id, uri=item.uri, status="ok", duration_s=audio.duration_s)
     return PreparedRecording(item, rec, samples=audio.samples, timings={"decode_s": time.perf_counter() - t0})
 
