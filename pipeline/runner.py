@@ -77,8 +77,9 @@ class Runner:
             previous = None if self.overwrite else read_previous_stages(self.out, self.stages, legacy, size)
         else:
             previous = prepare_output(self.out, self.stages, legacy, self.overwrite, size)
-        stored = {} if self.overwrite and dry_run else shard_stages(self.out, previous)
-        members = {} if self.overwrite and dry_run else {sid: m.get("members") for sid, m in read_markers(self.out).items()}
+        markers = {} if self.overwrite and dry_run else read_markers(self.out)  # one read of each marker
+        stored = shard_stages(markers, previous)
+        members = {sid: m.get("members") for sid, m in markers.items()}
         todo: Todo = []
         for sid, its in shards:
             if sid in stored and stored[sid] is None:

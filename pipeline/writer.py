@@ -136,10 +136,11 @@ def read_markers(out: Path) -> dict[str, dict]:
     return found
 
 
-def shard_stages(out: Path, previous: Mapping[str, str] | None) -> dict[str, dict[str, str] | None]:
-    """Each done shard -> the stage fingerprints it was made with. A marker written before there were stage
-    fingerprints takes `previous` (the stages of the config the output's state names), or None if unknown."""
-    return {sid: m.get("stages") or (dict(previous) if previous else None) for sid, m in read_markers(out).items()}
+def shard_stages(markers: Mapping[str, dict], previous: Mapping[str, str] | None) -> dict[str, dict[str, str] | None]:
+    """Each done shard (its marker, `read_markers`) -> the stage fingerprints it was made with. A marker written
+    before there were stage fingerprints takes `previous` (the stages of the config the output's state names),
+    or None if unknown."""
+    return {sid: m.get("stages") or (dict(previous) if previous else None) for sid, m in markers.items()}
 
 
 def remove_stale_temp_files(out: Path) -> int:

@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.writer import STATE_FILE, OutputConflictError, done_shards, prepare_output, shard_stages, write_shard
+from pipeline.writer import STATE_FILE, OutputConflictError, done_shards, prepare_output, read_markers, shard_stages, write_shard
 from schemas import TABLES, to_arrow
 from schemas.common import LabelScore
 from schemas.recordings import RecordingRow, Span
@@ -46,7 +46,7 @@ def test_a_changed_config_is_planned_not_refused_and_overwrite_clears(tmp_path):
     write_shard(tmp_path, "shard-000000", rows(), {"stages": STAGES})
     changed = {**STAGES, "speech": "a2"}
     assert prepare_output(tmp_path, changed, "bbb", overwrite=False) == STAGES  # what it holds, for the plan
-    assert shard_stages(tmp_path, STAGES) == {"shard-000000": STAGES}
+    assert shard_stages(read_markers(tmp_path), STAGES) == {"shard-000000": STAGES}
     prepare_output(tmp_path, changed, "bbb", overwrite=True)
     assert done_shards(tmp_path) == set()
     assert not (tmp_path / "recordings").exists()
@@ -56,7 +56,7 @@ def test_an_output_from_before_stage_fingerprints_is_kept_only_for_the_same_conf
     (tmp_path / STATE_FILE).write_text(json.dumps({"fingerprint": "aaa"}))
     write_shard(tmp_path, "shard-000000", rows(), {})  # a marker without stages
     assert prepare_output(tmp_path, STAGES, "aaa", overwrite=False) == STAGES
-    assert shard_stages(tmp_path, STAGES) == {"shard-000000": STAGES}
+    assert shard_stages(read_markers(tmp_path), STAGES) == {"shard-000000": STAGES}
     with pytest.raises(OutputConflictError, match="--overwrite"):
         prepare_output(tmp_path, STAGES, "bbb", overwrite=False)
 
