@@ -145,6 +145,12 @@ def list_annotators() -> None:
         out.print()
 
 
+def _require_finished(output: Path) -> None:
+    if not (output / "_done").is_dir():
+        console.print(f"[red]{output} is not a finished output of `moss-annotate run` (no _done/)")
+        raise typer.Exit(2)
+
+
 def _version_callback(value: bool) -> None:
     if value:
         from pipeline.report import package_versions
@@ -168,9 +174,7 @@ def review(
     """Write a static review site to OUT/review/ (open index.html from disk: no server)."""
     from pipeline.review import build_review
 
-    if not (output / "_done").is_dir():
-        console.print(f"[red]{output} is not a finished output of `moss-annotate run` (no _done/)")
-        raise typer.Exit(2)
+    _require_finished(output)
     console.print(f"review site: {build_review(output, images=images)}", highlight=False)
 
 
@@ -188,9 +192,7 @@ def export_cmd(
     if fmt not in FORMATS:
         console.print(f"[red]--format: {fmt!r} is not one of {', '.join(FORMATS)}")
         raise typer.Exit(2)
-    if not (output / "_done").is_dir():
-        console.print(f"[red]{output} is not a finished output of `moss-annotate run` (no _done/)")
-        raise typer.Exit(2)
+    _require_finished(output)
     options = {"samples_per_shard": samples_per_shard} if fmt == "webdataset" else {}
     Console().print_json(json.dumps(export(output, fmt, to, **options)))
 
