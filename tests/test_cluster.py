@@ -20,6 +20,7 @@ import psutil
 import pytest
 
 from pipeline.summary import read_table
+from pipeline.watchdog import end_processes
 from tests.e2e_helpers import REPO, RUN_TIMEOUT_S, write_config
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -58,19 +59,7 @@ def own_processes(temp_dir: str) -> list[psutil.Process]:
 
 
 def stop_own_cluster(temp_dir: str) -> None:
-    procs = own_processes(temp_dir)
-    for p in procs:
-        try:
-            p.terminate()
-        except psutil.Error:
-            pass
-    _, left = psutil.wait_procs(procs, timeout=STOP_GRACE_S)
-    for p in left:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(left, timeout=STOP_GRACE_S)
+    end_processes(own_processes(temp_dir))  # SIGTERM, a grace period, SIGKILL: the watchdog's own way
 
 
 @pytest.fixture(params=[(2, 2), (1, 2)], ids=["equal-2+2", "uneven-1+2"])
