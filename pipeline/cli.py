@@ -53,7 +53,7 @@ def validate(config: Path = typer.Argument(..., help="pipeline.yaml")) -> None:
     from pipeline.manifest import ManifestError, read_inputs
 
     try:
-        n = len(read_inputs(cfg.input.path, cfg.input.extensions))
+        n = len(read_inputs(cfg.input.path, cfg.input.extensions, cfg.input.storage_options))
     except ManifestError as e:
         console.print(f"[red]{e}")
         raise typer.Exit(2) from None
@@ -92,13 +92,13 @@ def run(
     if dry_run:
         _print_dry_run(cfg, runner)
         return
-    _print_summary(stats, Path(cfg.output.path))
+    _print_summary(stats, cfg.output.path)
 
 
 def _print_dry_run(cfg, runner) -> None:
     from pipeline.manifest import read_inputs
 
-    items = read_inputs(cfg.input.path, cfg.input.extensions)
+    items = read_inputs(cfg.input.path, cfg.input.extensions, cfg.input.storage_options)
     size = cfg.output.shard_size
     console.print(f"dry run, nothing was changed: {cfg.output.path}", highlight=False)
     console.print(f"  inputs: {len(items)} from {cfg.input.path}", highlight=False)
@@ -113,7 +113,7 @@ def _print_dry_run(cfg, runner) -> None:
         console.print(f"  plan: {line}", highlight=False)
 
 
-def _print_summary(stats, out: Path) -> None:
+def _print_summary(stats, out: str) -> None:
     t = Table(title=f"moss-annotate: {out}", show_header=False)
     rec = stats.recordings
     t.add_row("files", f"{sum(rec.values())} processed: ok {rec.get('ok', 0)}, error {rec.get('error', 0)}, empty {rec.get('empty', 0)}")
@@ -145,8 +145,11 @@ def list_annotators() -> None:
         out.print()
 
 
-def _require_finished(output: Path) -> None:
-    if not (output / "_done").is_dir():
+def _require_finished(output: str) -> None:
+    from pipeline.storage import Store
+    from pipeline.writer import done_shards
+
+    if not done_shards(Store(output)):
         console.print(f"[red]{output} is not a finished output of `moss-annotate run` (no _done/)")
         raise typer.Exit(2)
 
@@ -168,19 +171,23 @@ def main(
 
 @app.command()
 def review(
-    output: Path = typer.Argument(..., help="an output folder of `run`"),
+    output: str = typer.Argument(..., help="an output folder of `run`"),
     images: bool = typer.Option(True, help="draw each recording's waveform and spectrogram"),
 ) -> None:
     """Write a static review site to OUT/review/ (open index.html from disk: no server)."""
     from pipeline.review import build_review
+    from pipeline.storage import is_remote
 
+    if is_remote(output):
+        console.print(f"[red]{output}: the review site is opened from disk; copy the output to a local folder first")
+        raise typer.Exit(2)
     _require_finished(output)
-    console.print(f"review site: {build_review(output, images=images)}", highlight=False)
+    console.print(f"review site: {build_review(Path(output), images=images)}", highlight=False)
 
 
 @app.command("export")
 def export_cmd(
-    output: Path = typer.Argument(..., help="an output folder of `run`"),
+    output: str = typer.Argument(..., help="an output folder of `run` (or its URL)"),
     fmt: str = typer.Option(..., "--format", help="lhotse, webdataset, nemo or hf"),
     to: Path = typer.Option(..., "--to", help="folder to write the export into"),
     samples_per_shard: int = typer.Option(1000, help="webdataset: samples per tar shard"),
@@ -198,7 +205,7 @@ def export_cmd(
 
 
 @app.command()
-def report(output: Path = typer.Argument(..., help="an output folder of `run`")) -> None:
+def report(output: str = typer.Argument(..., help="an output folder of `run` (or its URL)")) -> None:
     """Summarise a finished run: files by status, errors by stage, rows per table."""
     from pipeline.summary import summarize
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from pipeline.storage import Store
 from schemas import SCHEMA_VERSION
 from schemas.recordings import RecordingRow
 
@@ -76,7 +77,7 @@ def package_versions() -> dict[str, str | None]:
     return out
 
 
-def write_run_report(out: Path, config: dict, stats: RunStats) -> dict:
+def write_run_report(out: Store | Path, config: dict, stats: RunStats) -> dict:
     report = {
         "schema_version": SCHEMA_VERSION,
         "config": config,
@@ -85,7 +86,5 @@ def write_run_report(out: Path, config: dict, stats: RunStats) -> dict:
         "stats": asdict(stats),
         "realtime_factor": stats.realtime_factor,
     }
-    tmp = out / ".run.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2, sort_keys=True))
-    os.replace(tmp, out / "run.json")
+    (out if isinstance(out, Store) else Store(out)).write_bytes("run.json", data=json.dumps(report, indent=2, sort_keys=True).encode())
     return report

@@ -8,7 +8,6 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pipeline.actors import AudioRef, BranchWorker, MergeWorker, PrepareWorker
 from pipeline.config import PipelineConfig
@@ -19,6 +18,8 @@ from pipeline.ray_runtime import Placement, PlacementError, init_ray, pinned, pl
 from pipeline.report import NullProgress, ProgressHook, RunStats, write_run_report
 from pipeline.stages import BatchOutcome, PreparedRecording, WorkItem, one_line, work_items
 from pipeline.redo import DECODE, NOTHING, KeptRecording, load_kept
+from pipeline.locks import LeaseLock, OutputLock
+from pipeline.storage import Store
 from pipeline.writer import (
     members_hash, output_lock, prepare_output, read_markers, read_previous_stages, record_state, shard_stages, write_shard,
 )
@@ -59,7 +60,8 @@ Todo = list[tuple[ShardWork, list[InputItem]]]
 class Runner:
     def __init__(self, cfg: PipelineConfig, overwrite: bool = False, progress: ProgressHook | None = None):
         self.cfg = cfg
-        self.out = Path(cfg.output.path)
+        self.out = Store(cfg.output.path, cfg.output.storage_options)
+        self.lock: OutputLock | LeaseLock | None = None
         self.overwrite = overwrite
         self.progress = progress or NullProgress()
         self.stats = RunStats()
@@ -98,11 +100,13 @@ class Runner:
 
     def run(self, dry_run: bool = False) -> RunStats:
         t0 = time.perf_counter()
-        items = read_inputs(self.cfg.input.path, self.cfg.input.extensions)  # a bad input fails before the output exists
+        # a bad input fails before the output exists
+        items = read_inputs(self.cfg.input.path, self.cfg.input.extensions, self.cfg.input.storage_options)
         if dry_run:
             self.plan(items, dry_run=True)
             return self.stats
         with output_lock(self.out) as lock:
+            self.lock = lock
             todo, already = self.plan(items)
             if todo:
                 lock.announce()
@@ -117,7 +121,7 @@ class Runner:
             self.stats.wall_s = time.perf_counter() - t0
             record_state(self.out, self.stages, self.cfg.fingerprint(), self.cfg.output.shard_size)
             if todo:
-                write_run_report(self.out, self.cfg.model_dump(mode="json"), self.stats)
+                write_run_report(self.out, self.cfg.report_dump(), self.stats)
         return self.stats
 
     # ---- the loop -------------------------------------------------------------------------------------
@@ -198,7 +202,8 @@ class _Loop:
 
     def _new_preparer(self, slot: Slot):
         actor = self.ray.remote(PrepareWorker).options(num_cpus=slot.cpus, max_restarts=-1, max_task_retries=2, **pinned(slot))
-        return actor.remote(self.cfg.audio, self.cfg.segmentation, slot.cpus, "cpu", self.worker_log_level, self.segment_on_start)
+        return actor.remote(self.cfg.audio, self.cfg.segmentation, slot.cpus, "cpu", self.worker_log_level, self.segment_on_start,
+                            self.cfg.input.storage_options)
 
     def _start_actors(self) -> None:
         """Decode + segment actors load first and alone (nothing can start before them); the branch and merge
@@ -391,6 +396,8 @@ class _Loop:
         tables = _tables(states, merged, sid)
         stats = {"recordings": len(states), **{t: len(v) for t, v in tables.items()}, "stages": self.r.stages,
                  "members": members_hash(it.recording_id for it in shard.items)}
+        if self.r.lock is not None:
+            self.r.lock.check()  # a lease lost to another run: stop before writing over its output
         write_shard(self.r.out, sid, tables, stats, None if shard.work.full else _tables_of(shard.work))
         self.r.stats.shards_written += 1
         self.r.stats.errors += len(tables["errors"])

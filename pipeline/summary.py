@@ -8,23 +8,25 @@ from pathlib import Path
 import pyarrow.dataset as ds
 
 from schemas import TABLES
-from pipeline.writer import done_shards
+from pipeline.storage import Store
+from pipeline.writer import as_store, done_shards
 
 
-def read_table(out: Path, table: str):
-    """All shards of one table as one Arrow table (with the table's explicit schema)."""
-    path = Path(out) / table
-    files = sorted(str(p) for p in path.glob("*.parquet"))
-    return ds.dataset(files, schema=TABLES[table].schema, format="parquet").to_table()
+def read_table(out: Store | Path | str, table: str):
+    """All shards of one table as one Arrow table (with the table's explicit schema), local or remote."""
+    store = as_store(out)
+    files = [store.path(table, name) for name in store.names(table) if name.endswith(".parquet") and not name.startswith(".")]
+    return ds.dataset(files, schema=TABLES[table].schema, format="parquet",
+                      filesystem=store.fs if store.remote else None).to_table()
 
 
-def summarize(out: Path) -> dict:
-    out = Path(out)
-    if not (out / "recordings").is_dir():
+def summarize(out: Store | Path | str) -> dict:
+    out = as_store(out)
+    if not out.names("recordings"):
         raise FileNotFoundError(f"{out} is not an output folder of `moss-annotate run` (no recordings/)")
     rec = read_table(out, "recordings").to_pandas()
     err = read_table(out, "errors").to_pandas()
-    run = json.loads((out / "run.json").read_text()) if (out / "run.json").is_file() else {}
+    run = json.loads(out.read_bytes("run.json")) if out.is_file("run.json") else {}
     return {
         "shards_done": len(done_shards(out)),
         "files": {k: int(v) for k, v in rec["status"].value_counts().items()},

@@ -10,13 +10,13 @@ import textwrap
 
 import pytest
 
-from pipeline.writer import LOCK_FILE, OutputConflictError, output_lock
+from pipeline.locks import LOCK_FILE, OutputConflictError, output_lock
 
 HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from pipeline.writer import output_lock
+    from pipeline.locks import output_lock
     with output_lock(Path(sys.argv[1])) as lock:
         lock.announce()
         print("locked", flush=True)
@@ -45,12 +45,12 @@ def test_a_dead_runs_lock_is_taken_over_and_a_clean_exit_leaves_it_empty(tmp_pat
     out = tmp_path / "out"
     out.mkdir()
     (out / LOCK_FILE).write_text(json.dumps({"pid": 999999, "host": "elsewhere", "started": 0}))
-    with caplog.at_level(logging.INFO, logger="pipeline.writer"), output_lock(out) as lock:
+    with caplog.at_level(logging.INFO, logger="pipeline.locks"), output_lock(out) as lock:
         lock.announce()
     assert "taking over the lock of a run that did not finish (pid 999999 on elsewhere" in caplog.text
     assert (out / LOCK_FILE).read_text() == ""
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="pipeline.writer"), output_lock(out) as lock:
+    with caplog.at_level(logging.INFO, logger="pipeline.locks"), output_lock(out) as lock:
         lock.announce()
     assert "taking over" not in caplog.text
 

@@ -23,7 +23,7 @@ FORMATS: dict[str, Callable[..., dict]] = {
 }
 
 
-def export(out: Path, fmt: str, to: Path, **options) -> dict:
+def export(out: Path | str, fmt: str, to: Path, **options) -> dict:
     """Write `out` in `fmt` under `to`; returns what was written (counts and paths)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -45,7 +45,7 @@ class RecordingRecord:
     segments: list[SegmentRecord] = field(default_factory=list)
 
 
-def iter_recordings(out: Path) -> Iterator[RecordingRecord]:
+def iter_recordings(out: Path | str) -> Iterator[RecordingRecord]:
     """Recordings of finished shards that have segments, in shard order."""
     for sid in sorted(done_shards(out)):
         by_segment: dict[str, dict] = {}

@@ -9,7 +9,7 @@ from pathlib import Path
 from pipeline.export.records import SAMPLE_RATE, iter_recordings, segment_audio, to_json
 
 
-def _rows(out: Path):
+def _rows(out: Path | str):
     for rec in iter_recordings(out):
         caption = rec.caption.caption if rec.caption else ""
         for seg, samples in segment_audio(rec):
@@ -28,7 +28,7 @@ def _rows(out: Path):
             }
 
 
-def export_hf(out: Path, to: Path) -> dict:
+def export_hf(out: Path | str, to: Path) -> dict:
     import datasets
 
     features = datasets.Features({

@@ -10,7 +10,7 @@ from pipeline.export.records import iter_recordings
 RECORDINGS, SUPERVISIONS, CUTS = "recordings.jsonl.gz", "supervisions.jsonl.gz", "cuts.jsonl.gz"
 
 
-def export_lhotse(out: Path, to: Path) -> dict:
+def export_lhotse(out: Path | str, to: Path) -> dict:
     from lhotse import AudioSource, CutSet, MonoCut, Recording, RecordingSet, SupervisionSegment, SupervisionSet
     from lhotse.supervision import AlignmentItem
 

@@ -9,7 +9,7 @@ from pipeline.export.records import iter_recordings, to_json
 MANIFEST = "manifest.jsonl"
 
 
-def export_nemo(out: Path, to: Path) -> dict:
+def export_nemo(out: Path | str, to: Path) -> dict:
     """`audio_filepath`, `offset`, `duration`, `text`, `lang`, `speaker`: the keys NeMo's ASR datasets read
     (offset/duration cut the segment from the source file at load time; no audio is copied)."""
     lines = []

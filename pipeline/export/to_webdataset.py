@@ -16,7 +16,7 @@ def sample_key(segment_id: str) -> str:
     return _KEY_UNSAFE.sub("_", segment_id)
 
 
-def export_webdataset(out: Path, to: Path, samples_per_shard: int = DEFAULT_SAMPLES_PER_SHARD) -> dict:
+def export_webdataset(out: Path | str, to: Path, samples_per_shard: int = DEFAULT_SAMPLES_PER_SHARD) -> dict:
     import soundfile as sf
     import webdataset as wds
 
