@@ -48,9 +48,10 @@ class PrepareWorker:
     recycled the worker processes and every new one reloaded the segmenter: ~45% of the time on short files.)"""
 
     def __init__(self, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, cpus: float, device: str,
-                 log_level: int = logging.WARNING, load_segmenter: bool = True):
+                 log_level: int = logging.WARNING, load_segmenter: bool = True, storage_options: dict | None = None):
         worker_logging(log_level)
         self.audio_cfg, self.seg_cfg, self.device, self.cpus = audio_cfg, seg_cfg, device, cpus
+        self.storage_options = storage_options  # each worker fetches its own inputs from an object store
         if load_segmenter:  # now: a broken segmenter stops the run at start, not per file
             self._segmenter()
 
@@ -67,11 +68,11 @@ class PrepareWorker:
     def prepare(self, item: InputItem):
         """Returns (metadata without samples, samples): two objects, so the driver never fetches the audio."""
         self._segmenter()
-        return _split(prepare_recording(item, self.audio_cfg, self.seg_cfg, self.device))
+        return _split(prepare_recording(item, self.audio_cfg, self.seg_cfg, self.device, self.storage_options))
 
     def decode(self, item: InputItem):
         """Decode only (a redo of branches that need no segmentation): the same two objects as `prepare`."""
-        return _split(decode_recording(item, self.audio_cfg))
+        return _split(decode_recording(item, self.audio_cfg, self.storage_options))
 
 
 def _split(prepared):

@@ -514,7 +514,7 @@ def _length_warnings(decoded_s: float, claimed_s: float | None, codec: str | Non
 
 
 @contextlib.contextmanager
-def _local_file(uri: str) -> Iterator[Path]:
+def _local_file(uri: str, storage_options: dict | None = None) -> Iterator[Path]:
     """A local path for the URI: local paths and file:// as is, other schemes copied to a temp file via fsspec."""
     scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
     if scheme in ("", "file"):
@@ -528,7 +528,7 @@ def _local_file(uri: str) -> Iterator[Path]:
         raise DecodeError(f"reading {scheme}:// URIs needs fsspec: pip install fsspec (and s3fs/gcsfs/aiohttp)") from err
     with tempfile.NamedTemporaryFile(prefix="moss-audio-", suffix=Path(uri).suffix[:16]) as tmp:
         try:
-            with fsspec.open(uri, "rb") as src:
+            with fsspec.open(uri, "rb", **(storage_options or {})) as src:
                 shutil.copyfileobj(src, tmp, length=1 << 22)
         except FileNotFoundError as err:
             raise DecodeError(f"file not found: {uri}") from err
@@ -596,12 +596,13 @@ def decode(
     sample_rate: int = DEFAULT_SAMPLE_RATE,
     max_duration_s: float = DEFAULT_MAX_DURATION_S,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    storage_options: dict | None = None,
 ) -> DecodedAudio:
     """Decode a whole file to mono float32 at `sample_rate`. Raises DecodeError with a clear reason.
 
     A file with a valid header and zero samples is accepted: empty samples plus a warning.
     """
-    with _local_file(uri) as path:
+    with _local_file(uri, storage_options) as path:
         size, head = _open_checked(path)
         container, codec = sniff(head, whole_file=size <= len(head))
         if container is None:
@@ -617,9 +618,9 @@ def decode(
         return _decode_ffmpeg(path, size, container, sample_rate, limits)
 
 
-def probe(uri: str) -> dict:
+def probe(uri: str, storage_options: dict | None = None) -> dict:
     """Header info without decoding: container, codec, sample_rate, channels, duration_s (None if unknown), bytes."""
-    with _local_file(uri) as path:
+    with _local_file(uri, storage_options) as path:
         size, head = _open_checked(path)
         container, codec = sniff(head, whole_file=size <= len(head))
         if container is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,11 +28,15 @@ class InputConfig(_Strict):
     # A folder (searched recursively for audio), a glob, or a manifest (.csv/.jsonl/.parquet, `uri` column).
     path: str
     extensions: tuple[str, ...] = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4")
+    # For fsspec URLs (s3://, gs://, ...): passed to fsspec as is, e.g. {endpoint_url: ..., anon: true}.
+    # Left empty, credentials and endpoints come from the environment (AWS_ENDPOINT_URL, AWS_PROFILE, ...).
+    storage_options: dict[str, Any] = Field(default_factory=dict)
 
 
 class OutputConfig(_Strict):
-    path: str
+    path: str  # a folder, or an fsspec URL (s3://bucket/prefix, gs://..., ...)
     shard_size: int = Field(16, ge=1, description="recordings per shard: the unit of resume")
+    storage_options: dict[str, Any] = Field(default_factory=dict)
 
 
 class AudioConfig(_Strict):
@@ -91,14 +96,30 @@ class PipelineConfig(_Strict):
     def enabled_branches(self) -> dict[str, BranchConfig]:
         return {name: b for name, b in self.branches.items() if b.enabled}
 
+    def report_dump(self) -> dict[str, Any]:
+        """The config as run.json records it: credentials in storage options replaced by "***"."""
+        data = self.model_dump(mode="json")
+        for part in ("input", "output"):
+            data[part]["storage_options"] = _redacted(data[part]["storage_options"])
+        return data
+
     def fingerprint(self) -> str:
         """Hash of everything that changes outputs (not where they go or how fast they are made)."""
         speed_only = {"batch_size", "num_actors", "resources"}
         data = self.model_dump(
             mode="json",
-            exclude={"output": {"path"}, "runtime": True, "input": True, "branches": {"__all__": speed_only}},
+            exclude={"output": {"path", "storage_options"}, "runtime": True, "input": True, "branches": {"__all__": speed_only}},
         )
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+_SECRET_KEY = re.compile(r"key|secret|token|password|credential", re.IGNORECASE)
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "***" if _SECRET_KEY.search(str(k)) and not isinstance(v, dict) else _redacted(v) for k, v in value.items()}
+    return [_redacted(v) for v in value] if isinstance(value, list) else value
 
 
 def _format_error(err: dict[str, Any]) -> str:
@@ -142,6 +163,7 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Pipeline
             problems.append(line)
     problems += _component_problems(data)
     problems += _input_path_problems(data, base_dir)
+    problems += _storage_problems(data)
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(dict.fromkeys(problems)))
     assert cfg is not None
@@ -163,6 +185,19 @@ def _input_path_problems(data: dict[str, Any], base_dir: Path | None) -> list[st
     if not os.path.lexists(resolved):
         return [f"input.path: {resolved} does not exist (a folder, a glob, a manifest or a file)"]
     return []
+
+
+def _storage_problems(data: dict[str, Any]) -> list[str]:
+    """A URL whose fsspec backend is missing (s3fs, gcsfs, ...) is a config problem, not one error per file."""
+    from pipeline.storage import backend_problem
+
+    problems = []
+    for key in ("input", "output"):
+        part = data.get(key)
+        path = part.get("path") if isinstance(part, dict) else None
+        if isinstance(path, str) and (problem := backend_problem(path)):
+            problems.append(f"{key}.path: {problem}")
+    return problems
 
 
 def _resolve_paths(cfg: PipelineConfig, base_dir: Path) -> PipelineConfig:

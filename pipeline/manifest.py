@@ -38,11 +38,16 @@ def recording_id_for(uri: str) -> str:
     return f"{stem}-{digest}"
 
 
-def read_inputs(path: str, extensions: tuple[str, ...]) -> list[InputItem]:
+def read_inputs(path: str, extensions: tuple[str, ...], storage_options: dict | None = None) -> list[InputItem]:
     """Every input once, in a deterministic order (shards, and so resume, depend on it).
 
     Every entry the input names is kept, readable or not (dangling links, FIFOs, files without read
-    permission): the decoder gives each one its `recordings` row and a one-line reason, so nothing vanishes."""
+    permission): the decoder gives each one its `recordings` row and a one-line reason, so nothing vanishes.
+    An fsspec URL (s3://bucket/prefix, a glob of one, or a manifest there) is listed through its backend."""
+    from pipeline.storage import is_remote
+
+    if is_remote(path):
+        return _dedupe(_remote_items(path, extensions, storage_options or {}))
     p = Path(path)
     if p.is_dir():
         items = _walk_folder(p, extensions)
@@ -78,27 +83,58 @@ def _walk_folder(root: Path, extensions: tuple[str, ...]) -> list[InputItem]:
     return sorted(items, key=lambda it: Path(it.uri))  # the order of earlier versions: resume depends on it
 
 
+def _remote_items(url: str, extensions: tuple[str, ...], options: dict) -> list[InputItem]:
+    """A prefix (every object under it with an audio extension), a glob, a manifest, or one object."""
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(url, **options)
+    fs.invalidate_cache()
+    try:
+        if any(ch in root for ch in "*?["):
+            found = [p for p in fs.glob(root) if not fs.isdir(p)]
+        elif fs.isdir(root):
+            found = [p for p in fs.find(root) if Path(p).suffix.lower() in extensions]
+        elif Path(root).suffix.lower() in MANIFEST_SUFFIXES and fs.isfile(root):
+            return _read_manifest(url, fs.cat_file(root), base=url.rsplit("/", 1)[0])
+        elif fs.isfile(root):
+            found = [root]
+        else:
+            raise ManifestError(f"input.path: {url!r} matches no object (a prefix, a glob, a manifest or an object)")
+    except (OSError, PermissionError) as err:
+        raise ManifestError(f"input.path: cannot list {url}: {_one_line(err)}") from None
+    protocol = url.split("://", 1)[0]
+    return [_item(f"{protocol}://{p}") for p in sorted(found)]
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
 def _item(uri: str, rec_id: str | None = None, num_speakers: int | None = None, problem: str | None = None) -> InputItem:
     return InputItem(recording_id=rec_id or recording_id_for(uri), uri=uri, num_speakers=num_speakers, problem=problem)
 
 
-def _read_manifest(path: Path) -> list[InputItem]:
+def _read_manifest(path: Path | str, data: bytes | None = None, base: str | None = None) -> list[InputItem]:
+    """A manifest's rows; `data` and `base` (the URL of its folder) for one read from an object store."""
+    import io
+
     import pandas as pd
 
-    if path.suffix == ".parquet":
-        df = pd.read_parquet(path)
-    elif path.suffix == ".jsonl":
-        df = pd.DataFrame([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
+    suffix = Path(str(path)).suffix.lower()
+    source = io.BytesIO(data if data is not None else Path(path).read_bytes())
+    if suffix == ".parquet":
+        df = pd.read_parquet(source)
+    elif suffix == ".jsonl":
+        df = pd.DataFrame([json.loads(line) for line in source.read().decode().splitlines() if line.strip()])
     else:
-        df = pd.read_csv(path, sep="\t" if path.suffix == ".tsv" else ",", dtype=str)
+        df = pd.read_csv(source, sep="\t" if suffix == ".tsv" else ",", dtype=str)
     if "uri" not in df.columns:
         raise ManifestError(f"{path}: a manifest needs a 'uri' column; it has: {', '.join(map(str, df.columns))}")
-    base = path.parent
     items = []
     for row in df.to_dict("records"):
         uri = str(row["uri"])
-        if "://" not in uri and not Path(uri).is_absolute():
-            uri = str((base / uri).resolve())  # relative to the manifest, like the config's paths
+        if "://" not in uri and not Path(uri).is_absolute():  # relative to the manifest, like the config's paths
+            uri = f"{base}/{uri.removeprefix('./')}" if base else str((Path(path).parent / uri).resolve())
         rec_id = _optional_str(row.get("id"))
         items.append(_item(uri, rec_id, _optional_int(row.get("num_speakers"))))
     return items

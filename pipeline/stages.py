@@ -96,10 +96,11 @@ def _error(item: InputItem, stage: str, exc: BaseException, segment: str | None 
     return ErrorRow(item.recording_id, item.uri, stage, type(exc).__name__, one_line(exc), segment)
 
 
-def prepare_recording(item: InputItem, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, device: str = "cpu") -> PreparedRecording:
+def prepare_recording(item: InputItem, audio_cfg: AudioConfig, seg_cfg: SegmentationConfig, device: str = "cpu",
+                      storage_options: dict | None = None) -> PreparedRecording:
     """Decode once, segment at event boundaries, route. Never raises for a bad file: it returns error rows."""
     t0 = time.perf_counter()
-    audio = _decode(item, audio_cfg)
+    audio = _decode(item, audio_cfg, storage_options)
     if isinstance(audio, PreparedRecording):
         return audio
     t1 = time.perf_counter()
@@ -146,14 +147,14 @@ def prepare_recording(item: InputItem, audio_cfg: AudioConfig, seg_cfg: Segmenta
     )
 
 
-def _decode(item: InputItem, audio_cfg: AudioConfig):
+def _decode(item: InputItem, audio_cfg: AudioConfig, storage_options: dict | None = None):
     """The decoded audio, or the failed recording (its error row holds the one-line reason)."""
     from pipeline.audio import DecodeError, decode
 
     if item.problem:
         return _failed(item, "input", DecodeError(item.problem))
     try:
-        return decode(item.uri, audio_cfg.sample_rate, audio_cfg.max_duration_s, audio_cfg.decode_timeout_s)
+        return decode(item.uri, audio_cfg.sample_rate, audio_cfg.max_duration_s, audio_cfg.decode_timeout_s, storage_options)
     except DecodeError as e:
         return _failed(item, "decode", e)
     except Exception as e:  # an unexpected decoder crash is still this file's error, not the run's
@@ -161,10 +162,10 @@ def _decode(item: InputItem, audio_cfg: AudioConfig):
         return _failed(item, "decode", e)
 
 
-def decode_recording(item: InputItem, audio_cfg: AudioConfig) -> PreparedRecording:
+def decode_recording(item: InputItem, audio_cfg: AudioConfig, storage_options: dict | None = None) -> PreparedRecording:
     """Decode only, for a redo of branches that need no segmentation: samples and an ok / error row."""
     t0 = time.perf_counter()
-    audio = _decode(item, audio_cfg)
+    audio = _decode(item, audio_cfg, storage_options)
     if isinstance(audio, PreparedRecording):
         return audio
     rec = RecordingRow(recording_id=item.recording_id, uri=item.uri, status="ok", duration_s=audio.duration_s)
