@@ -142,14 +142,15 @@ def tag_name(label: str) -> str:
 def sound_events(row: SoundRow) -> list[Event]:
     if not row.events:
         log.debug("sound row %s has no events; nothing to caption", row.segment_id)
-    # `count` and `background` are read with defaults so that older sound rows still merge.
+    # `count`, `background` and `stated` are read with defaults so that older sound rows still merge. An
+    # unstated event (too uncertain to name, even by an ancestor) is not a fact a caption may carry.
     return [
         Event(
             branch_key("sound", row.segment_id, f"#e{i}"), "sound", ev.start_s, ev.end_s, row.segment_id,
             row.model_id, ev.label, count=max(1, int(getattr(ev, "count", 1) or 1)),
             background=bool(getattr(ev, "background", False)),
         )
-        for i, ev in enumerate(row.events)
+        for i, ev in enumerate(row.events) if getattr(ev, "stated", True)
     ]
 
 

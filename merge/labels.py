@@ -111,6 +111,26 @@ PHRASES: dict[str, SoundPhrase] = {
     "gunshot": _GUNSHOT, "gunshot_gunfire": _GUNSHOT, "explosion": _p("an explosion", "booms", "boom"),
     "whistle": _WHISTLE, "steam_whistle": _WHISTLE,
     "beep": _BEEP, "beep_bleep": _BEEP,
+    # AudioSet ancestors the sound branch backs off to when a leaf class is uncertain
+    "animal": _p("an animal", "calls", "call"),
+    "domestic_animals_pets": _p("a pet animal", "calls", "call"),
+    "livestock_farm_animals_working_animals": _p("a farm animal", "calls", "call"),
+    "wild_animals": _p("a wild animal", "calls", "call"),
+    "fowl": _p("a farm bird", "calls", "call"),
+    "canidae_dogs_wolves": _p("a dog or wolf", "calls", "call"),
+    "insect": _mass("an insect", "buzzes", "buzz"),
+    "vehicle": _mass("a vehicle", "passes", "pass"),
+    "motor_vehicle_road": _mass("a road vehicle", "passes", "pass"),
+    "domestic_sounds_home_sounds": _p("a household sound", "occurs", "occur"),
+    "mechanisms": _p("a mechanical sound", "occurs", "occur"),
+    "tools": _p("a tool", "sounds", "sound"),
+    "liquid": _mass("liquid", "splashes", "splash"),
+    "wood": _p("wood", "knocks", "knock"),
+    "natural_sounds": _p("a natural sound", "occurs", "occur"),
+    "human_group_actions": _mass("a crowd", "reacts", "react"),
+    "human_locomotion": _FOOTSTEPS,
+    "hands": _mass("hands", "clap or tap", "clap or tap", plural=True),
+    "generic_impact_sounds": _p("an impact", "sounds", "sound"),
 }
 
 INSTRUMENT_WORDS = frozenset(
@@ -138,7 +158,9 @@ EVENT_WORDS: frozenset[str] = frozenset(
         ).split()
     }
     | INSTRUMENT_WORDS
-) - {stem(w) for w in ("a", "an", "someone", "people", "device", "glass", "glasses", "water", "door", "air")}
+    # not a source: "sound" (the back-off phrases "a household sound", "a natural sound"), articles, people
+) - {stem(w) for w in ("a", "an", "someone", "people", "device", "glass", "glasses", "water", "door", "air", "sound",
+                       "sounds", "or")}
 
 
 def instruments(tags: list[str]) -> list[str]:

@@ -154,7 +154,8 @@ def _branch_rows(segments, rows_by_branch) -> str:
         speech = f"[{_e(sp.speaker)}] {_e(sp.text)} <i>({_e(sp.language)})</i>" if sp else ""
         music = (f"{_e(mu.tempo_bpm and round(mu.tempo_bpm))} BPM, {_e(mu.key)} {_e(mu.mode)}; "
                  f"{_e(', '.join(t.label for t in mu.tags))}") if mu else ""
-        sound = "; ".join(f"{_e(e.label)} {e.start_s:.2f}-{e.end_s:.2f}" for e in so.events) if so else ""
+        sound = "; ".join(f"{_e(e.label)}{'' if getattr(e, 'stated', True) else ' (not stated)'} "
+                          f"{e.start_s:.2f}-{e.end_s:.2f}" for e in so.events) if so else ""
         out.append(f'<tr><td><a class="seek" href="#" data-start="{s.start_s:.3f}">{s.start_s:.2f}-{s.end_s:.2f}</a></td>'
                    f'<td>{_e(", ".join(s.branches))}</td><td>{speech}</td><td>{music}</td><td>{sound}</td></tr>')
     out.append("</table>")

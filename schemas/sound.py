@@ -17,6 +17,11 @@ class SoundEvent:
     loudness_dbfs: float | None = None  # RMS level of the segment audio over the event's span
     count: int = 1  # separate bursts inside the span (a phone ringing twice: 2)
     alternatives: list[LabelScore] = field(default_factory=list)  # other classes of the same source, by score
+    # `label` is what is stated: the tagger's class, or an AudioSet ancestor when the class was uncertain.
+    # Unstated events (too uncertain, or inside music) stay here for re-thresholding; captions skip them.
+    stated: bool = True
+    source_label: str | None = None  # the tagger's class the event was detected as
+    source_score: float | None = None  # its score (`score` is the evidence for `label`)
 
 
 SOUND_EVENT = pa.struct(
@@ -29,6 +34,9 @@ SOUND_EVENT = pa.struct(
         ("loudness_dbfs", pa.float32()),
         ("count", pa.int32()),
         ("alternatives", pa.list_(LABEL_SCORE)),
+        ("stated", pa.bool_()),
+        ("source_label", pa.string()),
+        ("source_score", pa.float32()),
     ]
 )
 

@@ -42,6 +42,13 @@ class SoundParams(AnnotatorParams):
                                       "best class (low score) when it scores this much and the audio shows a "
                                       "clear event; 1.0 turns this off")
     exclude: tuple[str, ...] = Field((), description="extra class names never reported as sound events")
+    leaf_min_score: float = Field(0.75, ge=0, le=1, description="state the tagger's class from this score ...")
+    ancestor_min_score: float = Field(0.75, ge=0, le=1, description="... else its nearest AudioSet ancestor "
+                                      "whose evidence reaches this, else nothing (docs/evaluation.md)")
+    conflict_margin: float | None = Field(None, ge=0, le=1, description="an unrelated class this close to the "
+                                          "label: state only their common ancestor (off by default)")
+    music_level: float = Field(0.5, ge=0, le=1, description="Music score over an event from which it is inside music")
+    under_music_min_score: float = Field(0.7, ge=0, le=1, description="inside music, state only classes this sure")
 
     @field_validator("tagger")
     @classmethod
@@ -68,6 +75,7 @@ class SoundEventAnnotator(Annotator):
     """Sound events (label, start_s, end_s, score) from an AudioSet tagger, speech and music excluded."""
 
     branch = "sound"
+    version = "2"  # 2: events carry what is stated (class, ancestor or nothing) beside the tagger's class
     Params = SoundParams
     resources = Resources(cpus=1.0, gpus=0.0)
 
@@ -76,7 +84,9 @@ class SoundEventAnnotator(Annotator):
         self._tagger = None
         self._candidates: list[int] = []
         self._maskers: list[int] = []
+        self._music: list[int] = []
         self._cfg = None
+        self._statement = None
 
     @property
     def model_id(self) -> str:
@@ -87,7 +97,7 @@ class SoundEventAnnotator(Annotator):
             return
         from annotators.audioset import labels
         from annotators.audioset.tagger import make_tagger
-        from annotators.sound.config import event_config
+        from annotators.sound.config import event_config, statement_config
 
         self._tagger = make_tagger(self.params.tagger, self.params.tagger_model, self.device)
         self._tagger.setup()
@@ -96,6 +106,8 @@ class SoundEventAnnotator(Annotator):
         self._candidates = [i for i in labels.sound_event_indices(names) if names[i] not in excluded]
         self._maskers = labels.indices(names, MASKERS) if self.params.masked_detection else []
         self._cfg = event_config(self.params)
+        self._music = labels.indices(names, ("Music",))
+        self._statement = statement_config(self.params)
 
     def annotate(self, batch: Sequence[SegmentAudio]) -> list[SoundRow]:
         self.setup()
@@ -103,7 +115,7 @@ class SoundEventAnnotator(Annotator):
 
     def _one(self, seg: SegmentAudio) -> SoundRow:
         from annotators.sound.caption import sound_caption
-        from annotators.sound.events import build_events, clip_events
+        from annotators.sound.events import build_events, clip_events, span_level, state_event
 
         tagger = self._tagger
         samples, offset = with_context(seg)
@@ -111,5 +123,8 @@ class SoundEventAnnotator(Annotator):
         events = build_events(samples, SAMPLE_RATE, offset, starts, scores, tagger.class_names,
                               self._candidates, tagger.patch_s, self.params.hop_s, self._cfg, self._maskers)
         events = clip_events(events, seg.start_s, seg.end_s, self._cfg.min_event_s)
+        music = scores[:, self._music].max(axis=1) if self._music else np.zeros(len(starts), np.float32)
+        events = [state_event(e, span_level(starts + offset, tagger.patch_s, music, e.start_s, e.end_s), self._statement)
+                  for e in events]
         return SoundRow(seg.recording_id, seg.segment_id, seg.start_s, seg.end_s, self.model_id,
-                        self.model_version, events=events, caption=sound_caption(events))
+                        self.model_version, events=events, caption=sound_caption([e for e in events if e.stated]))

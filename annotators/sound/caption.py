@@ -30,6 +30,15 @@ PHRASES: dict[str, str] = {
     "Water": "water runs", "Gunshot, gunfire": "a gunshot", "Explosion": "an explosion",
     "Typing": "typing", "Engine": "an engine runs", "Car": "a car passes", "Train": "a train passes",
     "Whistle": "a whistle blows", "Steam whistle": "a whistle blows", "Boiling": "water boils",
+    # AudioSet ancestors stated when a leaf class is uncertain (annotators/sound/statement.py)
+    "Animal": "an animal calls", "Domestic animals, pets": "a pet animal calls",
+    "Livestock, farm animals, working animals": "a farm animal calls", "Wild animals": "a wild animal calls",
+    "Fowl": "a farm bird calls", "Canidae, dogs, wolves": "a dog or wolf calls", "Insect": "an insect buzzes",
+    "Vehicle": "a vehicle passes", "Motor vehicle (road)": "a road vehicle passes",
+    "Domestic sounds, home sounds": "a household sound", "Mechanisms": "a mechanical sound",
+    "Tools": "a tool sounds", "Liquid": "liquid splashes", "Wood": "wood knocks",
+    "Natural sounds": "a natural sound", "Human group actions": "a crowd reacts",
+    "Human locomotion": "footsteps", "Hands": "hands clap or tap", "Generic impact sounds": "an impact",
 }
 TIMES_WORDS = {2: "twice", 3: "three times"}
 # Discrete sounds, for which "twice" makes sense (not applause, engines, rain).

@@ -6,6 +6,13 @@ from annotators.sound.detect import DetectConfig
 from annotators.sound.events import EventConfig
 from annotators.sound.masked import MaskedConfig
 from annotators.sound.refine import RefineConfig
+from annotators.sound.statement import StatementConfig
+
+
+def statement_config(p) -> StatementConfig:
+    return StatementConfig(leaf_min_score=p.leaf_min_score, ancestor_min_score=p.ancestor_min_score,
+                           conflict_margin=p.conflict_margin, music_level=p.music_level,
+                           under_music_min_score=p.under_music_min_score)
 
 
 def event_config(p) -> EventConfig:

@@ -19,6 +19,7 @@ from annotators.sound.detect import (
     one_name_per_source_first,
 )
 from annotators.sound.masked import MaskedConfig, masked_spans
+from annotators.sound.statement import StatementConfig, decide
 from annotators.sound.refine import Envelope, RefineConfig, Spectrum, band_spectrum, count_bursts, refine_span, rms_dbfs
 from schemas.common import LabelScore
 from schemas.sound import SoundEvent
@@ -177,6 +178,19 @@ def build_events(samples: np.ndarray, sample_rate: int, offset_s: float, starts_
     tags = TaggerOutput(scores, candidates, class_names)
     out = [_to_sound_event(t, samples, sample_rate, offset_s, duration, tags, cfg) for t in timed]
     return sorted(out, key=lambda e: (e.start_s, -e.score))
+
+
+def span_level(starts_s: np.ndarray, patch_s: float, track: np.ndarray, start_s: float, end_s: float) -> float:
+    """Mean of a per-patch score track over the patches overlapping [start_s, end_s] (0 when none)."""
+    mask = (starts_s < end_s) & (starts_s + patch_s > start_s)
+    return float(track[mask].mean()) if mask.any() else 0.0
+
+
+def state_event(ev: SoundEvent, music: float, cfg: StatementConfig) -> SoundEvent:
+    """The event with what is stated about it (`annotators/sound/statement.py`); the tagger's class kept."""
+    said = decide(ev.label, ev.score, [(a.label, a.score) for a in ev.alternatives], music, cfg)
+    return replace(ev, label=said.label or ev.label, score=round(said.score, 4), stated=said.label is not None,
+                   source_label=ev.label, source_score=ev.score)
 
 
 def clip_events(events: list[SoundEvent], start_s: float, end_s: float, min_s: float) -> list[SoundEvent]:
