@@ -177,6 +177,7 @@ ANNOTATION_COLUMNS: tuple[AnnotationColumn, ...] = (
     AnnotationColumn("speakers found/ truth", "speakers_match"),
     AnnotationColumn("word time err (s)", "word_time_error_s"),
     AnnotationColumn("sound recall top3", "sound_label_recall"),
+    AnnotationColumn("sound prec.", "sound_precision"),
     AnnotationColumn("sound onset err (s)", "sound_onset_error_s"),
     AnnotationColumn("tempo err %", "tempo_error_pct", "{:.1f}"),
     AnnotationColumn("instr. named", "instrument_named", "{:.2f}"),

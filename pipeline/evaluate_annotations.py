@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from annotators.music.metrics import OCTAVE_FACTORS, TruthMusic, best_overlap, tempo_error_pct, truth_music_events
 from annotators.music.truth_labels import instrument_audioset_names
-from annotators.sound.metrics import DEFAULT_TOP_K, match_onsets, names_truth, score_sound, truth_sound_events
+from annotators.sound.metrics import DEFAULT_TOP_K, match_onsets, names_truth, score_sound, stated, truth_sound_events
 from pipeline.wer import edit_distance, normalize_text
 from schemas.common import LabelScore
 from schemas.music import MusicRow
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 RATIO_TOTALS: dict[str, tuple[str, str]] = {
     "wer": ("wer_errors", "wer_words"),
     "sound_label_recall": ("sound_named", "sound_truth_events"),
+    "sound_precision": ("sound_right", "sound_stated"),
     "instrument_named": ("music_named", "music_scored"),
 }
 # Corpus figures that are the median of pooled per-item samples: name -> sample key.
@@ -136,7 +137,8 @@ def _label_scores(items: Iterable[Mapping] | None) -> list[LabelScore]:
 def detected_sound_events(rows: Iterable[dict]) -> list[SoundEvent]:
     return [
         SoundEvent(e["label"], e["start_s"], e["end_s"], float(e["score"]), bool(e.get("background")),
-                   e.get("loudness_dbfs"), int(e.get("count") or 1), _label_scores(e.get("alternatives")))
+                   e.get("loudness_dbfs"), int(e.get("count") or 1), _label_scores(e.get("alternatives")),
+                   e.get("stated") is not False, e.get("source_label"), e.get("source_score"))
         for r in rows for e in (r.get("events") or ())
     ]
 
@@ -144,11 +146,16 @@ def detected_sound_events(rows: Iterable[dict]) -> list[SoundEvent]:
 def sound_metric(case: RecordingCase, top_k: int = DEFAULT_TOP_K) -> Measures:
     """Top-k label recall of the truth sound events and the median onset error of the matched ones."""
     truth = truth_sound_events(case.truth)
-    if not truth:
-        return {k: None for k in ("sound_label_recall", "sound_named", "sound_truth_events", "sound_onset_error_s",
-                                  "sound_matched", "sound_false_alarm_rate")}
-    detected = detected_sound_events(case.rows("sound"))
+    detected = stated(detected_sound_events(case.rows("sound")))
     s = score_sound(truth, detected, top_k)
+    claims = {  # a sound stated where the truth has none is a wrong claim too
+        "sound_precision": s.precision if s.n_stated else None,
+        "sound_right": float(s.n_right),
+        "sound_stated": float(s.n_stated),
+    }
+    if not truth:
+        return {**{k: None for k in ("sound_label_recall", "sound_named", "sound_truth_events", "sound_onset_error_s",
+                                     "sound_matched", "sound_false_alarm_rate")}, **claims}
     named = sum(names_truth(t, detected, top_k) for t in truth)
     # The same pairs score_sound takes its median from, kept for the corpus median.
     case.samples["sound_onset_error_s"] = [abs(d.start_s - t.start_s) for t, d in match_onsets(truth, detected, top_k)]
@@ -159,6 +166,7 @@ def sound_metric(case: RecordingCase, top_k: int = DEFAULT_TOP_K) -> Measures:
         "sound_onset_error_s": s.median_onset_error_s,
         "sound_matched": float(s.n_matched),
         "sound_false_alarm_rate": s.false_alarm_rate,
+        **claims,
     }
 
 
