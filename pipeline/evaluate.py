@@ -180,6 +180,7 @@ ANNOTATION_COLUMNS: tuple[AnnotationColumn, ...] = (
     AnnotationColumn("sound prec.", "sound_precision"),
     AnnotationColumn("sound onset err (s)", "sound_onset_error_s"),
     AnnotationColumn("tempo err %", "tempo_error_pct", "{:.1f}"),
+    AnnotationColumn("tempo ±4%", "tempo_within_4pct", "{:.2f}"),
     AnnotationColumn("instr. named", "instrument_named", "{:.2f}"),
 )
 

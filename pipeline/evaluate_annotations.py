@@ -30,7 +30,9 @@ RATIO_TOTALS: dict[str, tuple[str, str]] = {
     "sound_label_recall": ("sound_named", "sound_truth_events"),
     "sound_precision": ("sound_right", "sound_stated"),
     "instrument_named": ("music_named", "music_scored"),
+    "tempo_within_4pct": ("tempo_within", "tempo_scored"),
 }
+TEMPO_TOLERANCE_PCT = 4.0
 # Corpus figures that are the median of pooled per-item samples: name -> sample key.
 MEDIAN_TOTALS: dict[str, str] = {
     "word_time_error_s": "word_time_error_s",
@@ -194,7 +196,8 @@ def music_metric(case: RecordingCase) -> Measures:
     truth = truth_music_events(case.truth)
     if not truth:
         return {k: None for k in ("tempo_error_pct", "tempo_error_octave_pct", "tempo_bpm", "instrument_named",
-                                  "music_named", "music_scored", "music_events_missed")}
+                                  "music_named", "music_scored", "music_events_missed", "tempo_within_4pct",
+                                  "tempo_within", "tempo_scored")}
     rows = [music_row(r) for r in case.rows("music")]
     tempo, octave, found, named, missed = [], [], [], [], 0
     for t in truth:
@@ -220,6 +223,10 @@ def music_metric(case: RecordingCase) -> Measures:
         "music_named": float(sum(named)),
         "music_scored": float(len(named)),
         "music_events_missed": float(missed),
+        # share of truth tempos met within 4 % ("tempo unknown" counts as a miss, but states nothing false)
+        "tempo_within_4pct": sum(e <= TEMPO_TOLERANCE_PCT for e in tempo) / len(tempo) if tempo else None,
+        "tempo_within": float(sum(e <= TEMPO_TOLERANCE_PCT for e in tempo)),
+        "tempo_scored": float(len(tempo)),
     }
 
 

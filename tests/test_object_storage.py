@@ -181,3 +181,6 @@ def test_a_run_on_s3_writes_every_table_there_and_resumes_there_after_a_kill(s3,
     assert json.loads(store.read_bytes("run.json")) == report
     summary = cli("report", out_url)
     assert summary.returncode == 0 and json.loads(summary.stdout)["files"] == {"ok": len(names), "error": 1}
+    exported = cli("export", out_url, "--format", "webdataset", "--to", str(tmp_path / "wds"))  # audio from the bucket
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    assert list((tmp_path / "wds").glob("shard-*.tar"))
