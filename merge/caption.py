@@ -1,7 +1,10 @@
 """The deterministic template caption: every event once, time-ordered, with its span; overlaps said as such.
 
     Music plays with acoustic grand piano at about 120 BPM (3.00 - 35.11).
-    S01 says "Congratulations." (1.00 - 30.91). While S01 speaks, a phone rings (7.00 - 8.39).
+    S01 says "Congratulations." (1.00 - 30.91). While S01 speaks, a phone rings twice (7.00 - 9.98).
+
+A sound repeated at once (the same phrase, under GROUP_GAP_S apart, nothing else starting in between) is
+said once for the whole run, with the count; the timeline keeps one line per event.
 
 and the timeline form, one event per line: `7.00 - 8.39: a phone rings`.
 """
@@ -44,13 +47,32 @@ def describe(e: Event, repeated: bool = False) -> str:
 
 TIMES_WORDS = {2: "twice", 3: "three times"}
 CONTINUE_GAP_S = 0.1  # music starting this close to the end of earlier music continues it
+GROUP_GAP_S = 2.0  # repetitions of a sound this close together are one statement ("a dog barks three times")
+
+
+def repeat_groups(events: list[Event]) -> list[list[Event]]:
+    """Time-ordered events in runs: a countable sound repeated right after itself joins the run before it."""
+    groups: list[list[Event]] = []
+    for e in events:
+        prev = groups[-1][-1] if groups else None
+        if (prev is not None and e.branch == prev.branch == "sound" and not (e.background or prev.background)
+                and phrase_for(e.label) == phrase_for(prev.label) and phrase_for(e.label).countable
+                and e.start_s - prev.end_s <= GROUP_GAP_S):
+            groups[-1].append(e)
+        else:
+            groups.append([e])
+    return groups
+
+
+def _times(count: int) -> str:
+    return TIMES_WORDS.get(count, f"{count} times")
 
 
 def _describe_sound(e: Event, repeated: bool) -> str:
     ph = phrase_for(e.label)
     text = ph.statement + (" again" if repeated else "")
     if e.count >= 2 and ph.countable:
-        text += (", " if repeated else " ") + TIMES_WORDS.get(e.count, f"{e.count} times")
+        text += (", " if repeated else " ") + _times(e.count)
     return text + (" in the background" if e.background else "")
 
 
@@ -77,9 +99,14 @@ def ongoing(e: Event) -> str:
     return phrase_for(e.label).statement
 
 
-def _sentence(e: Event, context: list[Event], repeated: bool, decimals: int) -> str:
-    clause = describe(e, repeated)
-    span = f"({fmt_span(e.start_s, e.end_s, decimals)})"
+def _sentence(e: Event, context: list[Event], repeated: bool, decimals: int, run: list[Event] | None = None) -> str:
+    """One statement: the event (or a run of repetitions of it, `repeat_groups`) with its span."""
+    if run and len(run) > 1:
+        clause = phrase_for(e.label).statement + (" again," if repeated else "") + " " + _times(sum(m.count for m in run))
+        span = f"({fmt_span(run[0].start_s, run[-1].end_s, decimals)})"
+    else:
+        clause = describe(e, repeated)
+        span = f"({fmt_span(e.start_s, e.end_s, decimals)})"
     tail = f', described as "{clean_quote(e.caption.rstrip("."))}"' if e.branch == "music" and e.caption else ""
     if context:
         background = join_and(list(dict.fromkeys(ongoing(c) for c in context)))
@@ -96,7 +123,11 @@ def build_template(events: list[Event], duration_s: float | None, decimals: int)
     statements: list[tuple[str, list[str]]] = []
     said_before: set[str] = set()
     music_ends: list[float] = []
-    for e, context in zip(events, overlap_contexts(events), strict=True):
+    context_of = {e.key: c for e, c in zip(events, overlap_contexts(events), strict=True)}
+    for run in repeat_groups(events):
+        e = run[0]
+        members = {m.key for m in run}
+        context = list({c.key: c for m in run for c in context_of[m.key] if c.key not in members}.values())
         if e.branch == "sound":
             said = phrase_for(e.label).statement
             repeated = said in said_before
@@ -104,7 +135,7 @@ def build_template(events: list[Event], duration_s: float | None, decimals: int)
         else:
             repeated = e.branch == "music" and any(abs(e.start_s - end) <= CONTINUE_GAP_S for end in music_ends)
             music_ends += [e.end_s] if e.branch == "music" else []
-        statements.append((_sentence(e, context, repeated, decimals), [e.key]))
+        statements.append((_sentence(e, context, repeated, decimals, run), [m.key for m in run]))
     timeline = [TimelineEvent(e.start_s, e.end_s, e.branch, describe(e), e.source_segment_id) for e in events]
     lines = [f"{fmt_span(e.start_s, e.end_s, decimals)}: {describe(e)}" for e in events]
     return TemplateCaption(" ".join(s for s, _ in statements), "\n".join(lines), timeline, statements)

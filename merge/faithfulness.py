@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from merge.events import Event
-from merge.labels import EVENT_WORDS, label_terms, phrase_terms
+from merge.labels import EVENT_WORDS, label_terms, phrase_for, phrase_terms
 from merge.text import contains_stem, fmt_span, stem, stem_set, tokens
 
 if TYPE_CHECKING:
@@ -215,11 +215,28 @@ def _trace_span(st: _Statement, sp: _Support, a: float, b: float, issues: list[s
         main = _main_clause(st)
         exact = [e for e in exact if _mentioned(e, main, sp)] or exact
     named = [e.key for e in (exact or named)]
+    if not cands and (run := _repeated_run(st, sp, a, b)):
+        return run
     if cands and not named:
         issues.append(f"statement {st.index}: span {a:g} - {b:g} is {_desc(cands[0])}, which it does not name")
     elif not cands and not (sp.duration_s and _near(a, 0.0, sp) and _near(b, sp.duration_s, sp)):
         issues.append(f"statement {st.index}: span {a:g} - {b:g} is not the span of any event")
     return named
+
+
+def _repeated_run(st: _Statement, sp: _Support, a: float, b: float) -> list[str]:
+    """A span from the start of one sound to the end of a later one said by the same phrase ("a dog barks
+    three times (12.40 - 15.80)"): it states every event of that phrase inside it."""
+    tol = sp.cfg.time_tolerance_s
+    for first in sp.starts.near(a, tol):
+        if first.branch != "sound" or not _mentioned(first, st, sp):
+            continue
+        said = phrase_for(first.label)
+        run = [e for e in sp.events if e.branch == "sound" and phrase_for(e.label) == said
+               and e.start_s >= first.start_s - tol and e.end_s <= b + tol]
+        if len(run) > 1 and _near(max(e.end_s for e in run), b, sp):
+            return [e.key for e in run]
+    return []
 
 
 def _main_clause(st: _Statement) -> _Statement:

@@ -28,7 +28,7 @@ def test_template_is_traced_statement_by_statement(meeting):
     d, text = meeting
     rep = _check(d, text)
     assert rep.faithful, rep.issues
-    assert len(rep.links) == len(split_statements(text)) == len(d.events)
+    assert len(rep.links) == len(split_statements(text)) == len(d.events) - 1  # the phone's two rings: one statement
     linked = [k for lk in rep.links for k in lk.event_keys]
     assert sorted(linked) == sorted(e.key for e in d.events)  # each event exactly once
 
@@ -36,7 +36,7 @@ def test_template_is_traced_statement_by_statement(meeting):
 def test_removed_event_is_flagged(meeting):
     d, text = meeting
     for e in d.events:
-        sentence = next(lk.statement for lk in _check(d, text).links if lk.event_keys == [e.key])
+        sentence = next(lk.statement for lk in _check(d, text).links if e.key in lk.event_keys)
         rep = _check(d, text.replace(sentence, "").strip())
         assert not rep.faithful
         assert any(i.startswith("dropped event") and f"{e.start_s:.2f} - {e.end_s:.2f}" in i for i in rep.issues)
@@ -67,7 +67,7 @@ def test_invented_content_is_flagged(meeting, addition, reason):
         ("D major", "F minor", "key F minor"),
         ("twelve percent", "forty percent", "quotation"),
         ("A door slams (22.35", "A window shatters (22.35", "does not name"),
-        ("(15.10 - 16.40)", "(15.10 - 17.40)", "not the span of any event"),
+        ("(15.10 - 18.20)", "(15.10 - 17.40)", "not the span of any event"),
     ],
 )
 def test_altered_content_is_flagged(meeting, old, new, reason):
