@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.local_servers import free_port, stop
+
 START_TIMEOUT_S = 30.0
 
 
@@ -39,17 +41,11 @@ class S3Server:
         return name
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def s3_server() -> Iterator[S3Server]:
     command = moto_server_command()
     assert command, "moto_server not found"
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([command, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
@@ -76,9 +72,4 @@ def s3_server() -> Iterator[S3Server]:
                 else:
                     os.environ[k] = v
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)

@@ -9,7 +9,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,17 +21,12 @@ import pytest
 from pipeline.summary import read_table
 from pipeline.watchdog import end_processes
 from tests.e2e_helpers import REPO, RUN_TIMEOUT_S, write_config
+from tests.local_servers import free_port
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 VENV_BIN = Path(sys.executable).parent
 STOP_GRACE_S = 15.0
 AGENT_WAIT_S = 90.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def readme_env() -> dict:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 from merge.config import MergeConfig
 from merge.merger import merge_recordings
 from merge.testing import outputs_from_truth
+from tests.local_servers import free_port, stop
 
 pytestmark = pytest.mark.slow
 CORPUS = Path(os.environ.get("MOSS_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
@@ -41,9 +41,7 @@ def llama_server():
     gguf = _gguf()
     if gguf is None:
         pytest.skip(f"no {GGUF_NAME}: run scripts/fetch_small_llm.py")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", ALIAS, "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "4096", "--n_threads", "2", "--verbose", "False"],
@@ -63,12 +61,7 @@ def llama_server():
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, grace_s=20)
 
 
 def test_a_real_small_model_is_gated_by_the_faithfulness_check(llama_server):
