@@ -99,7 +99,13 @@ def ongoing(e: Event) -> str:
     return phrase_for(e.label).statement
 
 
-def _sentence(e: Event, context: list[Event], repeated: bool, decimals: int, run: list[Event] | None = None) -> str:
+# Overlaps are said "While <ongoing>, <event>" and "As <ongoing>, <event>" in turn: the same fact, less
+# monotonous over millions of captions (the faithfulness check reads both as a context clause).
+CONTEXT_WORDS = ("While", "As")
+
+
+def _sentence(e: Event, context: list[Event], repeated: bool, decimals: int, run: list[Event] | None = None,
+              connective: str = CONTEXT_WORDS[0]) -> str:
     """One statement: the event (or a run of repetitions of it, `repeat_groups`) with its span."""
     if run and len(run) > 1:
         clause = phrase_for(e.label).statement + (" again," if repeated else "") + " " + _times(sum(m.count for m in run))
@@ -110,7 +116,7 @@ def _sentence(e: Event, context: list[Event], repeated: bool, decimals: int, run
     tail = f', described as "{clean_quote(e.caption.rstrip("."))}"' if e.branch == "music" and e.caption else ""
     if context:
         background = join_and(list(dict.fromkeys(ongoing(c) for c in context)))
-        return f"While {background}, {clause} {span}{tail}."
+        return f"{connective} {background}, {clause} {span}{tail}."
     return capitalize(f"{clause} {span}{tail}.")
 
 
@@ -124,6 +130,7 @@ def build_template(events: list[Event], duration_s: float | None, decimals: int)
     said_before: set[str] = set()
     music_ends: list[float] = []
     context_of = {e.key: c for e, c in zip(events, overlap_contexts(events), strict=True)}
+    overlaps_said = 0
     for run in repeat_groups(events):
         e = run[0]
         members = {m.key for m in run}
@@ -135,7 +142,9 @@ def build_template(events: list[Event], duration_s: float | None, decimals: int)
         else:
             repeated = e.branch == "music" and any(abs(e.start_s - end) <= CONTINUE_GAP_S for end in music_ends)
             music_ends += [e.end_s] if e.branch == "music" else []
-        statements.append((_sentence(e, context, repeated, decimals, run), [m.key for m in run]))
+        connective = CONTEXT_WORDS[overlaps_said % len(CONTEXT_WORDS)]
+        overlaps_said += bool(context)
+        statements.append((_sentence(e, context, repeated, decimals, run, connective), [m.key for m in run]))
     timeline = [TimelineEvent(e.start_s, e.end_s, e.branch, describe(e), e.source_segment_id) for e in events]
     lines = [f"{fmt_span(e.start_s, e.end_s, decimals)}: {describe(e)}" for e in events]
     return TemplateCaption(" ".join(s for s, _ in statements), "\n".join(lines), timeline, statements)

@@ -30,7 +30,7 @@ NEGATION_WINDOW = 4  # words after a negation that are not claims ("no speech, m
 
 _NUM = r"(?<![\w.])(\d+(?:\.\d+)?)"
 _UNIT = r"(?:\s*(?:s|sec|secs|seconds)\b)?"
-_CONTEXT_CLAUSE = re.compile(r"^\s*While [^,]*,\s*")  # the template's "While <ongoing event>, ..."
+_CONTEXT_CLAUSE = re.compile(r"^\s*(?:While|As) [^,]*,\s*")  # the template's "While/As <ongoing event>, ..."
 _SPAN = re.compile(
     rf"(?:between\s+{_NUM}{_UNIT}\s+and\s+{_NUM})|(?:{_NUM}{_UNIT}\s*(?:-|–|—|to|until|till)\s*{_NUM})", re.I
 )
