@@ -51,6 +51,26 @@ def test_objects_appear_whole_and_exclusive_create_refuses_an_existing_name(s3, 
         store.read_bytes("missing")
 
 
+def test_shards_markers_and_state_round_trip_on_the_bucket(s3, bucket):
+    from pipeline.writer import clear_output, done_shards, prepare_output, read_markers, read_rows, write_shard
+    from schemas.recordings import RecordingRow
+
+    store = Store(f"s3://{bucket}/out")
+    stages = {"segments": "a1", "sound": "b2"}
+    assert prepare_output(store, stages, "fp", overwrite=False, shard_size=2) is None  # a new output
+    rows = {"recordings": [RecordingRow("r1", f"s3://{bucket}/a.wav", "ok", duration_s=1.5)]}
+    write_shard(store, "shard-000000", rows, {"recordings": 1, "stages": stages})
+    assert done_shards(store) == {"shard-000000"}
+    assert read_markers(Store(f"s3://{bucket}/out"))["shard-000000"]["stages"] == stages  # a fresh reader
+    assert [r.recording_id for r in read_rows(store, "recordings", "shard-000000")] == ["r1"]
+    assert read_rows(store, "errors", "shard-000000") == []  # every table written, empty ones too
+    assert prepare_output(store, stages, "fp", overwrite=False, shard_size=2) == stages
+    with pytest.raises(OutputConflictError, match="shard_size=2, now 3"):
+        prepare_output(store, stages, "fp", overwrite=False, shard_size=3)
+    clear_output(store)
+    assert done_shards(store) == set() and not store.names("recordings")
+
+
 def test_inputs_are_listed_from_a_prefix_a_glob_and_a_manifest(s3, bucket):
     fs = s3.filesystem()
     for name in ("a/x1.wav", "a/x2.flac", "a/notes.txt", "a/deeper/x3.mp3"):
