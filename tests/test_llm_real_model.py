@@ -21,7 +21,6 @@ from merge.testing import outputs_from_truth
 from tests.local_servers import free_port, stop
 
 pytestmark = pytest.mark.slow
-CORPUS = Path(os.environ.get("MOSS_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 START_TIMEOUT_S = 180.0
 ALIAS = "smollm2-135m"
@@ -64,8 +63,8 @@ def llama_server():
         stop(proc, grace_s=20)
 
 
-def test_a_real_small_model_is_gated_by_the_faithfulness_check(llama_server):
-    truth = [json.loads(line) for line in (CORPUS / "truth.jsonl").read_text().splitlines()]
+def test_a_real_small_model_is_gated_by_the_faithfulness_check(corpus_dir, llama_server):
+    truth = [json.loads(line) for line in (corpus_dir / "truth.jsonl").read_text().splitlines()]
     outputs = [outputs_from_truth(rec) for rec in truth]
     llm = {"base_url": llama_server, "model": ALIAS, "concurrency": 1, "timeout_s": 300, "max_retries": 0,
            "temperature": 0.0, "max_tokens": 512}
