@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.storage import Store
+from pipeline.storage import Store, as_store
 
 LOCK_FILE = "_lock"  # holds the writing run's pid while it runs (run bookkeeping, not data)
 LEASE_S = 60.0  # an object-store lock not renewed for this long belongs to a run that is gone
@@ -52,7 +52,7 @@ class OutputLock:
 
 @contextlib.contextmanager
 def output_lock(out: Store | Path | str) -> Iterator[OutputLock | LeaseLock]:
-    store = out if isinstance(out, Store) else Store(out)
+    store = as_store(out)
     if store.remote:
         lease = LeaseLock(store)
         lease.acquire()
@@ -96,7 +96,6 @@ class LeaseLock:
         self.store, self.lease_s = store, lease_s
         self.token = uuid.uuid4().hex
         self.started = time.time()
-        self.announced = True  # the holder is written on acquiring: an object store has no empty lock file
         self.lost: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from pipeline.storage import Store
+from pipeline.storage import Store, as_store
 from schemas import SCHEMA_VERSION
 from schemas.recordings import RecordingRow
 
@@ -86,5 +86,5 @@ def write_run_report(out: Store | Path, config: dict, stats: RunStats) -> dict:
         "stats": asdict(stats),
         "realtime_factor": stats.realtime_factor,
     }
-    (out if isinstance(out, Store) else Store(out)).write_bytes("run.json", data=json.dumps(report, indent=2, sort_keys=True).encode())
+    as_store(out).write_bytes("run.json", data=json.dumps(report, indent=2, sort_keys=True).encode())
     return report

@@ -43,17 +43,21 @@ def backend_problem(location: str) -> str | None:
     return None
 
 
+def as_store(location: Store | Path | str) -> Store:
+    """A Store as is; a path or URL (no storage options: the environment's credentials) as a Store."""
+    return location if isinstance(location, Store) else Store(location)
+
+
 class Store:
     """A folder: local (a path) or remote (an fsspec URL). Names inside it are '/'-joined parts."""
 
     def __init__(self, location: str | Path, options: Mapping[str, Any] | None = None):
         self.url = str(location)
-        self.options = dict(options or {})
         self.remote = is_remote(self.url)
         if self.remote:
             import fsspec
 
-            self.fs, self.root = fsspec.core.url_to_fs(self.url, **self.options)
+            self.fs, self.root = fsspec.core.url_to_fs(self.url, **(options or {}))
             self.fs.invalidate_cache()  # fsspec shares instances per process: drop listings another process made stale
             self.root = self.root.rstrip("/")
         else:
@@ -78,10 +82,6 @@ class Store:
     def path(self, *parts: str) -> str:
         """The backend's path of a name inside the store (what `fs` methods take)."""
         return "/".join([self.root, *parts]) if parts else self.root
-
-    def uri(self, *parts: str) -> str:
-        """A full URL (or local path) of a name inside the store, for messages and for other readers."""
-        return "/".join([self.url.rstrip("/"), *parts]) if parts else self.url
 
     # ---- reads ----------------------------------------------------------------------------------------
     def exists(self, *parts: str) -> bool:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow.dataset as ds
 
 from schemas import TABLES
-from pipeline.storage import Store
-from pipeline.writer import as_store, done_shards
+from pipeline.storage import Store, as_store
+from pipeline.writer import done_shards
 
 
 def read_table(out: Store | Path | str, table: str):

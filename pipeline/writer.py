@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from pipeline.locks import LOCK_FILE, OutputConflictError, output_lock  # noqa: F401 (the writer's API)
-from pipeline.storage import Store
+from pipeline.storage import Store, as_store
 from schemas import TABLES, from_arrow, to_arrow
 
 DONE_DIR = "_done"
@@ -25,17 +25,9 @@ log = logging.getLogger(__name__)
 Output = Store | Path | str
 
 
-def as_store(out: Output) -> Store:
-    return out if isinstance(out, Store) else Store(out)
-
-
 def table_name(table: str, shard_id: str) -> tuple[str, str]:
     """A shard's file of one table, as parts of a name inside the output."""
     return table, f"{shard_id}.parquet"
-
-
-def table_path(out: Output, table: str, shard_id: str) -> str:
-    return as_store(out).uri(*table_name(table, shard_id))
 
 
 def write_shard(out: Output, shard_id: str, rows: Mapping[str, Sequence[object]], stats: dict,
