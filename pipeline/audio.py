@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.storage import protocol_of
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SAMPLE_RATE = 16000
@@ -516,7 +518,7 @@ def _length_warnings(decoded_s: float, claimed_s: float | None, codec: str | Non
 @contextlib.contextmanager
 def _local_file(uri: str, storage_options: dict | None = None) -> Iterator[Path]:
     """A local path for the URI: local paths and file:// as is, other schemes copied to a temp file via fsspec."""
-    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    scheme = protocol_of(uri)
     if scheme in ("", "file"):
         path = Path(urllib.parse.unquote(urllib.parse.urlparse(uri).path) if scheme else uri)
         _check_regular_file(path)

@@ -85,10 +85,10 @@ def _walk_folder(root: Path, extensions: tuple[str, ...]) -> list[InputItem]:
 
 def _remote_items(url: str, extensions: tuple[str, ...], options: dict) -> list[InputItem]:
     """A prefix (every object under it with an audio extension), a glob, a manifest, or one object."""
-    import fsspec
+    from pipeline.storage import Store
 
-    fs, root = fsspec.core.url_to_fs(url, **options)
-    fs.invalidate_cache()
+    store = Store(url, options)
+    fs, root = store.fs, store.root
     try:
         if any(ch in root for ch in "*?["):
             found = [p for p in fs.glob(root) if not fs.isdir(p)]
