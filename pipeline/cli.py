@@ -96,9 +96,7 @@ def run(
 
 
 def _print_dry_run(cfg, runner) -> None:
-    from pipeline.manifest import read_inputs
-
-    items = read_inputs(cfg.input.path, cfg.input.extensions, cfg.input.storage_options)
+    items = runner.inputs  # as the run listed them: a bucket is listed once
     size = cfg.output.shard_size
     console.print(f"dry run, nothing was changed: {cfg.output.path}", highlight=False)
     console.print(f"  inputs: {len(items)} from {cfg.input.path}", highlight=False)

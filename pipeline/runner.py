@@ -66,7 +66,11 @@ class Runner:
         self.progress = progress or NullProgress()
         self.stats = RunStats()
         self.stages = stage_fingerprints(cfg)
-        self.plan_lines: list[str] = []
+        self.inputs: list[InputItem] = []  # what the run read from input.path (a dry run reports it)
+
+    @property
+    def plan_lines(self) -> list[str]:
+        return self.stats.plan
 
     # ---- planning -------------------------------------------------------------------------------------
     def plan(self, items: list[InputItem], dry_run: bool = False) -> tuple[Todo, int]:
@@ -92,16 +96,15 @@ class Runner:
                 work = shard_work(sid, stored.get(sid), self.stages)
             if work is not None:
                 todo.append((work, its))
-        self.plan_lines = describe_plan([w for w, _ in todo], sum(1 for sid, _ in shards if sid in stored))
+        self.stats.plan = describe_plan([w for w, _ in todo], sum(1 for sid, _ in shards if sid in stored))
         self.stats.shards_skipped = len(shards) - len(todo)
-        self.stats.plan = self.plan_lines
         redone = {w.shard_id for w, _ in todo}
         return todo, sum(len(its) for sid, its in shards if sid not in redone)
 
     def run(self, dry_run: bool = False) -> RunStats:
         t0 = time.perf_counter()
         # a bad input fails before the output exists
-        items = read_inputs(self.cfg.input.path, self.cfg.input.extensions, self.cfg.input.storage_options)
+        items = self.inputs = read_inputs(self.cfg.input.path, self.cfg.input.extensions, self.cfg.input.storage_options)
         if dry_run:
             self.plan(items, dry_run=True)
             return self.stats
