@@ -54,9 +54,6 @@ def variants(x: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
 
 def detect(cfg, annotator, samples: np.ndarray, rid: str):
     """(event before its statement, Music level over it) for every sound segment of one recording."""
-    from annotators.audioset.labels import indices
-    from annotators.sound.annotator import SAMPLE_RATE, with_context
-    from annotators.sound.events import build_events, clip_events, span_level
     from pipeline.manifest import InputItem
     from pipeline.stages import PreparedRecording, get_segmenter, segment_audio, work_items
     from schemas.recordings import RecordingRow
@@ -65,20 +62,8 @@ def detect(cfg, annotator, samples: np.ndarray, rid: str):
     seg = get_segmenter(cfg.segmentation).segment(samples, SR, None)
     rows = [SegmentRow(rid, f"{rid}:{i}", s.start_s, s.end_s, list(s.branches)) for i, s in enumerate(seg.segments)]
     prepared = PreparedRecording(InputItem(rid, rid), RecordingRow(rid, rid, "ok"), rows, samples=samples)
-    annotator.setup()
-    tagger, p, ecfg = annotator._tagger, annotator.params, annotator._cfg
-    music_idx = indices(tagger.class_names, ("Music",))
-    found = []
-    for w in work_items(prepared, "sound"):
-        audio = segment_audio(w, samples, SR, cfg.audio.segment_context_s)
-        x, offset = with_context(audio)
-        starts, scores = tagger.frame_scores(x, SAMPLE_RATE, hop_s=p.hop_s)
-        events = build_events(x, SAMPLE_RATE, offset, starts, scores, tagger.class_names, annotator._candidates,
-                              tagger.patch_s, p.hop_s, ecfg, annotator._maskers)
-        events = clip_events(events, audio.start_s, audio.end_s, ecfg.min_event_s)
-        music = scores[:, music_idx].max(axis=1) if music_idx else np.zeros(len(starts))
-        found += [(e, span_level(starts + offset, tagger.patch_s, music, e.start_s, e.end_s)) for e in events]
-    return found
+    return [found for w in work_items(prepared, "sound")
+            for found in annotator.detect(segment_audio(w, samples, SR, cfg.audio.segment_context_s))]
 
 
 def score(detections, truths, leaf: float, ancestor: float, base) -> dict:

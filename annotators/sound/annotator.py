@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 from annotators.audioset.tagger import check_tagger_name
 from annotators.base import Annotator, AnnotatorParams, Resources, SegmentAudio
 from annotators.registry import register_annotator
-from schemas.sound import SoundRow
+from schemas.sound import SoundEvent, SoundRow
 
 log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
@@ -113,10 +113,12 @@ class SoundEventAnnotator(Annotator):
         self.setup()
         return [self._one(seg) for seg in batch]
 
-    def _one(self, seg: SegmentAudio) -> SoundRow:
-        from annotators.sound.caption import sound_caption
-        from annotators.sound.events import build_events, clip_events, span_level, state_event
+    def detect(self, seg: SegmentAudio) -> list[tuple[SoundEvent, float]]:
+        """The segment's events before anything is decided about stating them, each with the tagger's Music
+        level over its span (what the statement policy weighs; `bench/calibrate_sound.py` sweeps it)."""
+        from annotators.sound.events import build_events, clip_events, span_level
 
+        self.setup()
         tagger = self._tagger
         samples, offset = with_context(seg)
         starts, scores = tagger.frame_scores(samples, SAMPLE_RATE, hop_s=self.params.hop_s)
@@ -124,7 +126,12 @@ class SoundEventAnnotator(Annotator):
                               self._candidates, tagger.patch_s, self.params.hop_s, self._cfg, self._maskers)
         events = clip_events(events, seg.start_s, seg.end_s, self._cfg.min_event_s)
         music = scores[:, self._music].max(axis=1) if self._music else np.zeros(len(starts), np.float32)
-        events = [state_event(e, span_level(starts + offset, tagger.patch_s, music, e.start_s, e.end_s), self._statement)
-                  for e in events]
+        return [(e, span_level(starts + offset, tagger.patch_s, music, e.start_s, e.end_s)) for e in events]
+
+    def _one(self, seg: SegmentAudio) -> SoundRow:
+        from annotators.sound.caption import sound_caption
+        from annotators.sound.events import state_event
+
+        events = [state_event(e, music, self._statement) for e, music in self.detect(seg)]
         return SoundRow(seg.recording_id, seg.segment_id, seg.start_s, seg.end_s, self.model_id,
                         self.model_version, events=events, caption=sound_caption([e for e in events if e.stated]))
