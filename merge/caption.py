@@ -68,11 +68,13 @@ def _times(count: int) -> str:
     return TIMES_WORDS.get(count, f"{count} times")
 
 
-def _describe_sound(e: Event, repeated: bool) -> str:
+def _describe_sound(e: Event, repeated: bool, count: int | None = None) -> str:
+    """`count`: how many times it sounds, when not the event's own (a run of repetitions, `repeat_groups`)."""
     ph = phrase_for(e.label)
     text = ph.statement + (" again" if repeated else "")
-    if e.count >= 2 and ph.countable:
-        text += (", " if repeated else " ") + _times(e.count)
+    count = count or e.count
+    if count >= 2 and ph.countable:
+        text += (", " if repeated else " ") + _times(count)
     return text + (" in the background" if e.background else "")
 
 
@@ -108,7 +110,7 @@ def _sentence(e: Event, context: list[Event], repeated: bool, decimals: int, run
               connective: str = CONTEXT_WORDS[0]) -> str:
     """One statement: the event (or a run of repetitions of it, `repeat_groups`) with its span."""
     if run and len(run) > 1:
-        clause = phrase_for(e.label).statement + (" again," if repeated else "") + " " + _times(sum(m.count for m in run))
+        clause = _describe_sound(e, repeated, sum(m.count for m in run))
         span = f"({fmt_span(run[0].start_s, run[-1].end_s, decimals)})"
     else:
         clause = describe(e, repeated)

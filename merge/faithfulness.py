@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from merge.caption import CONTEXT_WORDS
 from merge.events import Event
 from merge.labels import EVENT_WORDS, label_terms, phrase_for, phrase_terms
 from merge.text import contains_stem, fmt_span, stem, stem_set, tokens
@@ -30,7 +31,8 @@ NEGATION_WINDOW = 4  # words after a negation that are not claims ("no speech, m
 
 _NUM = r"(?<![\w.])(\d+(?:\.\d+)?)"
 _UNIT = r"(?:\s*(?:s|sec|secs|seconds)\b)?"
-_CONTEXT_CLAUSE = re.compile(r"^\s*(?:While|As) [^,]*,\s*")  # the template's "While/As <ongoing event>, ..."
+# the template's "While <ongoing event>, ..." (or its other connectives)
+_CONTEXT_CLAUSE = re.compile(rf"^\s*(?:{'|'.join(CONTEXT_WORDS)}) [^,]*,\s*")
 _SPAN = re.compile(
     rf"(?:between\s+{_NUM}{_UNIT}\s+and\s+{_NUM})|(?:{_NUM}{_UNIT}\s*(?:-|–|—|to|until|till)\s*{_NUM})", re.I
 )
