@@ -53,6 +53,16 @@ def test_an_uncertain_leaf_backs_off_to_the_ancestor_its_classes_support_togethe
     assert decide("Cat", 0.4, [("Dog", 0.3)], 0.0, CFG).label == "Domestic animals, pets"
 
 
+def test_a_class_and_its_parent_firing_together_are_one_piece_of_evidence():
+    # AudioSet's labels nest: "Roar" is a kind of "Roaring cats", "Telephone" a kind of "Alarm"
+    assert evidence("Wild animals", [("Roaring cats (lions, tigers)", 0.68), ("Roar", 0.5)]) == pytest.approx(0.68)
+    assert evidence("Alarm", [("Telephone", 0.68), ("Alarm", 0.68)]) == pytest.approx(0.68)
+    strict = StatementConfig(leaf_min_score=0.75, ancestor_min_score=0.75)
+    assert decide("Roaring cats (lions, tigers)", 0.68, [("Roar", 0.5), ("Growling", 0.32)], 0.0, strict).label is None
+    # two lineages under the ancestor are two witnesses
+    assert evidence("Animal", [("Dog", 0.5), ("Cat", 0.5)]) == pytest.approx(0.75)
+
+
 def test_two_unrelated_sources_that_fit_as_well_state_only_what_both_are():
     assert decide("Turkey", 0.95, [("Telephone", 0.95), ("Gobble", 0.91)], 0.0, WITH_RIVALS).reason == "conflicting"
     assert decide("Turkey", 0.95, [("Telephone", 0.95)], 0.0, CFG).label == "Turkey"  # off by default

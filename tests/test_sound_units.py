@@ -45,6 +45,18 @@ def test_gap_merge_and_folding_of_one_source():
     assert event_label(events[1], NAMES)[0] == "Telephone"
 
 
+def test_at_equal_peaks_the_class_that_lasts_names_the_event():
+    # the int8 tagger ties often: a two-patch flash at the event's edge must not outvote the class over all of it
+    scores = _scores({
+        "Telephone": [0.0, 0.95, 0.7, 0.7, 0.7, 0.7, 0.7, 0.0],
+        "Dog": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.95, 0.95],
+    }, 8)
+    cfg = DetectConfig(fold_overlap=0.0)
+    candidates = [NAMES.index(n) for n in ("Dog", "Telephone")]
+    events = fold_spans(class_spans(scores, candidates, cfg), NAMES, cfg)
+    assert len(events) == 1 and event_label(events[0], NAMES) == ("Telephone", np.float32(0.95))
+
+
 def test_refine_finds_onset_of_a_tone_in_noise():
     sr = 16000
     rng = np.random.default_rng(0)

@@ -97,9 +97,10 @@ def _related(a: Timed, b: Timed, names: Sequence[str]) -> bool:
 
 
 def fold_refined(events: list[Timed], names: Sequence[str], cfg: EventConfig) -> list[Timed]:
-    """Detections that refine onto the same stretch of audio are one source: keep the strongest."""
+    """Detections that refine onto the same stretch of audio are one source: keep the strongest (at equal
+    peaks, the one with more support)."""
     kept: list[Timed] = []
-    for ev in sorted(events, key=lambda e: -e.grid.peak):
+    for ev in sorted(events, key=lambda e: (-e.grid.peak, -e.grid.support)):
         length = ev.end - ev.start
         host = None
         for k in kept:

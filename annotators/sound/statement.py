@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from annotators.audioset.labels import relatives, same_source
+from annotators.audioset.labels import same_source
 from annotators.audioset.ontology import ancestors, is_under, statable
 
 
@@ -38,15 +38,21 @@ class Statement:
 
 
 def evidence(ancestor: str, classes: Sequence[tuple[str, float]]) -> float:
-    """How strongly the classes under `ancestor` say it is there: the noisy-or over their sources, each source
-    (a family of synonyms that fire together, `labels.FAMILIES`) counted once by its best class."""
-    best: dict[frozenset[str], float] = {}
+    """How strongly the classes under `ancestor` say it is there: the noisy-or over independent pieces of
+    evidence. Classes of one lineage (one under the other: "Roar" under "Roaring cats") or one family of
+    synonyms that fire together (`labels.FAMILIES`) are one piece, counted by its best class: AudioSet's labels
+    are nested, so a child firing with its parent is the same hearing twice, not a second witness."""
+    pieces: list[tuple[list[str], float]] = []
     for name, score in classes:
-        if is_under(name, ancestor):
-            family = relatives(name)
-            best[family] = max(best.get(family, 0.0), min(1.0, max(0.0, score)))
+        if not is_under(name, ancestor):
+            continue
+        score = min(1.0, max(0.0, score))
+        joined = [p for p in pieces if any(related(name, other) for other in p[0])]
+        names = [name] + [n for p in joined for n in p[0]]
+        best = max([score] + [p[1] for p in joined])
+        pieces = [p for p in pieces if p not in joined] + [(names, best)]
     miss = 1.0
-    for score in best.values():
+    for _, score in pieces:
         miss *= 1.0 - score
     return 1.0 - miss
 
