@@ -46,7 +46,7 @@ def test_a_sure_class_is_stated_as_is():
 def test_an_uncertain_leaf_backs_off_to_the_ancestor_its_classes_support_together():
     said = decide("Turkey", 0.35, [("Gobble", 0.35), ("Duck", 0.3)], music=0.0, cfg=CFG)
     assert said.label == "Fowl" and said.reason == "backed off"
-    # a source's synonyms fire together: counted once (Turkey / Gobble), then noisy-or across sources
+    # a source's synonyms fire together: counted once (Turkey / Gobble is also child / parent), then noisy-or
     assert said.score == pytest.approx(1 - (1 - 0.35) * (1 - 0.3))
     assert evidence("Fowl", [("Turkey", 0.35), ("Gobble", 0.35), ("Duck", 0.3)]) == pytest.approx(said.score)
     # Dog against Cat: neither is sure, both are pets
