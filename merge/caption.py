@@ -4,16 +4,19 @@
     S01 says "Congratulations." (1.00 - 30.91). While S01 speaks, a phone rings twice (7.00 - 9.98).
 
 A sound repeated at once (the same phrase, under GROUP_GAP_S apart, nothing else starting in between) is
-said once for the whole run, with the count; the timeline keeps one line per event.
+said once for the whole run, with the count. A speaker's utterance, or a piece of music, that a segment cut
+split (the segmenter cuts at every sound onset, so a ring under speech splits the sentence) is said once
+over its whole span; the timeline keeps one line per event.
 
 and the timeline form, one event per line: `7.00 - 8.39: a phone rings`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 
-from merge.events import Event, overlap_contexts
+from merge.events import Event, continues, overlap_contexts
 from merge.labels import instruments, phrase_for
 from merge.text import capitalize, clean_quote, fmt_span, join_and
 from schemas.captions import TimelineEvent
@@ -50,17 +53,40 @@ CONTINUE_GAP_S = 0.1  # music starting this close to the end of earlier music co
 GROUP_GAP_S = 2.0  # repetitions of a sound this close together are one statement ("a dog barks three times")
 
 
-def repeat_groups(events: list[Event]) -> list[list[Event]]:
-    """Time-ordered events in runs: a countable sound repeated right after itself joins the run before it."""
+def _repeats(prev: Event, e: Event) -> bool:
+    """`e` is the same countable sound again, right after `prev`."""
+    return (e.branch == prev.branch == "sound" and not (e.background or prev.background)
+            and phrase_for(e.label) == phrase_for(prev.label) and phrase_for(e.label).countable
+            and e.start_s - prev.end_s <= GROUP_GAP_S)
+
+
+def _goes_on(prev: Event, e: Event) -> bool:
+    """`e` carries on `prev` across a segment cut: the same speaker talking on (a sound event cut the speech
+    there), or the same music with the same description."""
+    if not continues(prev, e, CONTINUE_GAP_S):
+        return False
+    if e.branch == "speech":
+        return bool(e.text.strip() and prev.text.strip())
+    return e.branch == "music" and describe(e) == describe(prev) and e.caption == prev.caption
+
+
+def caption_groups(events: list[Event]) -> list[list[Event]]:
+    """Time-ordered events in groups that are said as one statement: a countable sound repeated right after
+    itself ("a dog barks three times"), and a speaker's utterance or a piece of music that a segment cut split
+    (other events may start inside it: they are said after it, as overlaps). Groups come in the order of
+    their first events."""
     groups: list[list[Event]] = []
+    last_of_branch: dict[str, list[Event]] = {}
     for e in events:
-        prev = groups[-1][-1] if groups else None
-        if (prev is not None and e.branch == prev.branch == "sound" and not (e.background or prev.background)
-                and phrase_for(e.label) == phrase_for(prev.label) and phrase_for(e.label).countable
-                and e.start_s - prev.end_s <= GROUP_GAP_S):
+        if groups and _repeats(groups[-1][-1], e):
             groups[-1].append(e)
-        else:
-            groups.append([e])
+            continue
+        same = last_of_branch.get(e.branch)
+        if same is not None and _goes_on(same[-1], e):
+            same.append(e)
+            continue
+        groups.append([e])
+        last_of_branch[e.branch] = groups[-1]
     return groups
 
 
@@ -69,7 +95,7 @@ def _times(count: int) -> str:
 
 
 def _describe_sound(e: Event, repeated: bool, count: int | None = None) -> str:
-    """`count`: how many times it sounds, when not the event's own (a run of repetitions, `repeat_groups`)."""
+    """`count`: how many times it sounds, when not the event's own (a run of repetitions, `caption_groups`)."""
     ph = phrase_for(e.label)
     text = ph.statement + (" again" if repeated else "")
     count = count or e.count
@@ -108,18 +134,34 @@ CONTEXT_WORDS = ("While", "As")
 
 def _sentence(e: Event, context: list[Event], repeated: bool, decimals: int, run: list[Event] | None = None,
               connective: str = CONTEXT_WORDS[0]) -> str:
-    """One statement: the event (or a run of repetitions of it, `repeat_groups`) with its span."""
-    if run and len(run) > 1:
+    """One statement: the event, or a group of them (`caption_groups`), with its span."""
+    run = run or [e]
+    if len(run) > 1 and e.branch == "sound":
         clause = _describe_sound(e, repeated, sum(m.count for m in run))
-        span = f"({fmt_span(run[0].start_s, run[-1].end_s, decimals)})"
+    elif len(run) > 1 and e.branch == "speech":
+        clause = describe(replace(e, text=join_texts([m.text for m in run])), repeated)
     else:
         clause = describe(e, repeated)
-        span = f"({fmt_span(e.start_s, e.end_s, decimals)})"
+    span = f"({fmt_span(run[0].start_s, max(m.end_s for m in run), decimals)})"
     tail = f', described as "{clean_quote(e.caption.rstrip("."))}"' if e.branch == "music" and e.caption else ""
     if context:
         background = join_and(list(dict.fromkeys(ongoing(c) for c in context)))
         return f"{connective} {background}, {clause} {span}{tail}."
     return capitalize(f"{clause} {span}{tail}.")
+
+
+def join_texts(texts: list[str]) -> str:
+    """Transcripts of one utterance cut in pieces, joined as one (no space between CJK pieces)."""
+    out = ""
+    for t in (" ".join(t.split()) for t in texts):
+        if out and t:
+            out += "" if _unspaced(out[-1]) and _unspaced(t[0]) else " "
+        out += t
+    return out
+
+
+def _unspaced(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
 def build_template(events: list[Event], duration_s: float | None, decimals: int) -> TemplateCaption:
@@ -131,19 +173,19 @@ def build_template(events: list[Event], duration_s: float | None, decimals: int)
     statements: list[tuple[str, list[str]]] = []
     said_before: set[str] = set()
     music_ends: list[float] = []
-    context_of = {e.key: c for e, c in zip(events, overlap_contexts(events), strict=True)}
+    groups = caption_groups(events)
+    # overlaps between groups, each group as one event over its whole span
+    spans = [replace(g[0], end_s=max(m.end_s for m in g)) for g in groups]
     overlaps_said = 0
-    for run in repeat_groups(events):
+    for run, context in zip(groups, overlap_contexts(spans), strict=True):
         e = run[0]
-        members = {m.key for m in run}
-        context = list({c.key: c for m in run for c in context_of[m.key] if c.key not in members}.values())
         if e.branch == "sound":
             said = phrase_for(e.label).statement
             repeated = said in said_before
             said_before.add(said)
         else:
             repeated = e.branch == "music" and any(abs(e.start_s - end) <= CONTINUE_GAP_S for end in music_ends)
-            music_ends += [e.end_s] if e.branch == "music" else []
+            music_ends += [m.end_s for m in run] if e.branch == "music" else []
         connective = CONTEXT_WORDS[overlaps_said % len(CONTEXT_WORDS)]
         overlaps_said += bool(context)
         statements.append((_sentence(e, context, repeated, decimals, run, connective), [m.key for m in run]))

@@ -154,6 +154,14 @@ def sound_events(row: SoundRow) -> list[Event]:
     ]
 
 
+def continues(prev: Event, e: Event, max_gap_s: float) -> bool:
+    """`e` follows `prev` in the same branch with at most `max_gap_s` between them (and, for speech, the same
+    known speaker): a stretch a segment cut split."""
+    if e.branch != prev.branch or not (-1e-6 <= e.start_s - prev.end_s <= max_gap_s):
+        return False
+    return e.branch != "speech" or bool(e.speaker and e.speaker == prev.speaker)
+
+
 def overlap_contexts(events: list[Event], eps: float = 1e-6) -> list[list[Event]]:
     """For each event of a time-ordered list, the earlier events still going on when it starts.
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from merge.caption import CONTEXT_WORDS
-from merge.events import Event
+from merge.caption import CONTEXT_WORDS, CONTINUE_GAP_S, join_texts
+from merge.events import Event, continues
 from merge.labels import EVENT_WORDS, label_terms, phrase_for, phrase_terms
 from merge.text import contains_stem, fmt_span, stem, stem_set, tokens
 
@@ -217,7 +217,7 @@ def _trace_span(st: _Statement, sp: _Support, a: float, b: float, issues: list[s
         main = _main_clause(st)
         exact = [e for e in exact if _mentioned(e, main, sp)] or exact
     named = [e.key for e in (exact or named)]
-    if not cands and (run := _repeated_run(st, sp, a, b)):
+    if not cands and (run := _repeated_run(st, sp, a, b) or _continued_run(st, sp, a, b)):
         return run
     if cands and not named:
         issues.append(f"statement {st.index}: span {a:g} - {b:g} is {_desc(cands[0])}, which it does not name")
@@ -238,6 +238,25 @@ def _repeated_run(st: _Statement, sp: _Support, a: float, b: float) -> list[str]
                and e.start_s >= first.start_s - tol and e.end_s <= b + tol]
         if len(run) > 1 and _near(max(e.end_s for e in run), b, sp):
             return [e.key for e in run]
+    return []
+
+
+def _continued_run(st: _Statement, sp: _Support, a: float, b: float) -> list[str]:
+    """A span from the start of one speech or music event to the end of a later one that carries it on
+    across segment cuts (`merge.events.continues`: same branch, back to back, the same speaker): it states
+    every event of that chain, each of which the statement must name."""
+    tol = sp.cfg.time_tolerance_s
+    for first in sp.starts.near(a, tol):
+        if first.branch == "sound":
+            continue
+        chain, gap = [first], max(tol, CONTINUE_GAP_S)
+        for e in sp.events:  # time-ordered
+            if e.start_s > chain[-1].end_s + gap or _near(chain[-1].end_s, b, sp):
+                break
+            if e.start_s > chain[-1].start_s and continues(chain[-1], e, gap):
+                chain.append(e)
+        if len(chain) > 1 and _near(chain[-1].end_s, b, sp) and all(_mentioned(e, st, sp) for e in chain):
+            return [e.key for e in chain]
     return []
 
 
@@ -299,8 +318,10 @@ def _check_claims(st: _Statement, sp: _Support, keys: list[str], issues: list[st
     for spk in dict.fromkeys(_SPEAKER.findall(st.masked)):
         if spk not in sp.speakers:
             issues.append(f"statement {st.index}: speaker {spk} is in no speech row")
+    own = [src for k in keys for src in sp.quotable.get(k, ())]
+    joined = [_token_line(join_texts([src for k in keys for src in sp.quotable.get(k, ())[:1]]))] if len(keys) > 1 else []
     for q in st.quotes:
-        if not _quoted_verbatim(q, [*(src for k in keys for src in sp.quotable.get(k, ()))]) and not any(
+        if not _quoted_verbatim(q, own + joined) and not any(
             _quoted_verbatim(q, srcs) for srcs in sp.quotable.values()
         ):
             issues.append(f'statement {st.index}: quotation "{_short(q)}" is in no transcript')

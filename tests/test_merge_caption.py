@@ -205,3 +205,59 @@ def test_music_split_in_two_segments_continues():
         "The music continues with electric piano at about 96 BPM in D major, tagged EDM (6.50 - 9.00)."
     )
     assert cap.faithful, cap.faithfulness_issues
+
+
+def _cut_utterance(second_speaker: str = "S01", gap_s: float = 0.0):
+    """One sentence the segmenter cut at a phone ring's onset (10.0 s): two speech rows back to back."""
+    from schemas.common import segment_id
+    from schemas.sound import SoundEvent, SoundRow
+    from schemas.speech import SpeechRow
+    from merge.testing import _words
+
+    rid = "cut"
+    a = SpeechRow(rid, segment_id(rid, 5.0, 10.0), 5.0, 10.0, "You have successfully installed the", "en", "w",
+                  words=_words("You have successfully installed the", 5.0, 10.0, "S01"), speaker="S01")
+    b_start = 10.0 + gap_s
+    b = SpeechRow(rid, segment_id(rid, b_start, 14.0), b_start, 14.0, "open source exchange.", "en", "w",
+                  words=_words("open source exchange.", b_start, 14.0, second_speaker), speaker=second_speaker)
+    ring = SoundRow(rid, segment_id(rid, 10.0, 12.0), 10.0, 12.0, "yamnet",
+                    events=[SoundEvent("Telephone", 10.0, 12.0, 0.9)])
+    return RecordingOutputs(RecordingRow(rid, "cut.wav", "ok", duration_s=15.0), [], [a, b], [], [ring])
+
+
+def test_an_utterance_a_segment_cut_split_is_said_once():
+    out = _cut_utterance()
+    cap = _caption(out)
+    assert cap.caption == ('S01 says "You have successfully installed the open source exchange." (5.00 - 14.00). '
+                           "While S01 speaks, a phone rings (10.00 - 12.00).")
+    assert cap.faithful, cap.faithfulness_issues
+    assert cap.links[0].event_keys == [f"speech/{r.segment_id}" for r in out.speech]
+    assert len(cap.timeline_text.splitlines()) == 3  # the timeline keeps every row
+    # another speaker, or a pause between the rows: two utterances
+    assert _caption(_cut_utterance("S02")).caption.count(" says ") == 2
+    assert _caption(_cut_utterance(gap_s=0.5)).caption.count(" says ") == 2
+
+
+def test_the_check_reads_a_joined_utterance_and_flags_half_of_one():
+    from merge.faithfulness import check_caption
+
+    out = _cut_utterance()
+    events = collect_events(out, CFG.max_music_tags, CFG.min_tag_score)
+    ring = "While S01 speaks, a phone rings (10.00 - 12.00)."
+    whole = 'S01 says "You have successfully installed the open source exchange." (5.00 - 14.00). ' + ring
+    assert check_caption(whole, events, 15.0, CFG).faithful
+    half = 'S01 says "You have successfully installed the" (5.00 - 14.00). ' + ring
+    report = check_caption(half, events, 15.0, CFG)
+    assert not report.faithful and any("not the span of any event" in i for i in report.issues), report.issues
+
+
+def test_one_piece_of_music_cut_in_two_is_said_once():
+    out = example_outputs()
+    from schemas.common import segment_id
+
+    first = out.music[0]
+    second = dataclasses.replace(first, segment_id=segment_id("meeting_01", 6.5, 9.0), start_s=6.5, end_s=9.0)
+    cap = _caption(dataclasses.replace(out, music=[first, second], speech=[], sound=[]))
+    assert cap.caption.startswith("Music plays with piano and drums at about 96 BPM in D major, tagged pop (0.00 - 9.00)")
+    assert cap.caption.count("Music plays") == 1 and "continues" not in cap.caption
+    assert cap.faithful, cap.faithfulness_issues
