@@ -35,14 +35,16 @@ class TemplateCaption:
 def describe(e: Event, repeated: bool = False) -> str:
     """The event as a clause, without its span: 'S01 says "hello"', 'a dog barks', 'music plays ...'.
 
-    `repeated`: a sound said before ("a phone rings again"), or music that goes on from where the
-    previous music stopped ("the music continues").
+    `repeated`: a sound said before ("a phone rings again"), music that goes on from where the previous
+    music stopped ("the music continues"), or a speaker who also spoke in the statement before
+    ('S01 goes on: "..."').
     """
     if e.branch == "speech":
         who = e.speaker or "someone"
         if not e.text.strip():  # e.g. a hallucination guard dropped the text
             return f"{who} speaks, but no words were recognised"
-        return f'{who} says "{clean_quote(e.text)}"'
+        verb = "goes on:" if repeated and e.speaker else "says"
+        return f'{who} {verb} "{clean_quote(e.text)}"'
     if e.branch == "music":
         return _describe_music(e, repeated)
     return _describe_sound(e, repeated)
@@ -177,18 +179,22 @@ def build_template(events: list[Event], duration_s: float | None, decimals: int)
     # overlaps between groups, each group as one event over its whole span
     spans = [replace(g[0], end_s=max(m.end_s for m in g)) for g in groups]
     overlaps_said = 0
+    last_speaker: str | None = None  # of the statement before, when it was speech
     for run, context in zip(groups, overlap_contexts(spans), strict=True):
         e = run[0]
         if e.branch == "sound":
             said = phrase_for(e.label).statement
             repeated = said in said_before
             said_before.add(said)
+        elif e.branch == "speech":
+            repeated = bool(e.speaker) and e.speaker == last_speaker and not context
         else:
             repeated = e.branch == "music" and any(abs(e.start_s - end) <= CONTINUE_GAP_S for end in music_ends)
             music_ends += [m.end_s for m in run] if e.branch == "music" else []
         connective = CONTEXT_WORDS[overlaps_said % len(CONTEXT_WORDS)]
         overlaps_said += bool(context)
         statements.append((_sentence(e, context, repeated, decimals, run, connective), [m.key for m in run]))
+        last_speaker = e.speaker if e.branch == "speech" else None
     timeline = [TimelineEvent(e.start_s, e.end_s, e.branch, describe(e), e.source_segment_id) for e in events]
     lines = [f"{fmt_span(e.start_s, e.end_s, decimals)}: {describe(e)}" for e in events]
     return TemplateCaption(" ".join(s for s, _ in statements), "\n".join(lines), timeline, statements)

@@ -261,3 +261,11 @@ def test_one_piece_of_music_cut_in_two_is_said_once():
     assert cap.caption.startswith("Music plays with piano and drums at about 96 BPM in D major, tagged pop (0.00 - 9.00)")
     assert cap.caption.count("Music plays") == 1 and "continues" not in cap.caption
     assert cap.faithful, cap.faithfulness_issues
+
+
+def test_a_speaker_who_spoke_in_the_statement_before_goes_on():
+    out = _cut_utterance(gap_s=0.5)
+    cap = _caption(dataclasses.replace(out, sound=[]))
+    assert cap.caption == ('S01 says "You have successfully installed the" (5.00 - 10.00). '
+                           'S01 goes on: "open source exchange." (10.50 - 14.00).')
+    assert cap.faithful, cap.faithfulness_issues

@@ -56,7 +56,7 @@ def test_every_truth_event_in_caption_with_its_span(scenes):
             sentence = next(s for s in sentences if f"({_span(ev)})" in s or _in_run(ev, s))
             if ev["kind"] == "speech":
                 assert " ".join(ev["text"].split()).replace('"', "'") in sentence
-                assert re.search(r"\bS\d\d says", sentence)
+                assert re.search(r"\bS\d\d (says|goes on:) ", sentence)
             elif ev["kind"] == "music":
                 assert "music plays" in sentence.lower()
                 assert not ev.get("tempo_bpm") or f"{ev['tempo_bpm']:.0f} BPM" in sentence
