@@ -1,6 +1,9 @@
 """The whole pipeline against WhisperX's transcription core on the same files: wall time and pooled WER.
 
-    python bench/bench_peer.py [--copies 4] [--peer-batch 8] [--set KEY=YAML ...] [--json out.json]
+    python bench/bench_peer.py [--copies 4] [--peer-batch 8] [--set KEY=YAML ...] [--json out.json] [--keep DIR]
+
+With --keep, DIR/out is the pipeline's output and DIR/truth.jsonl the truth for every variant file:
+`moss-annotate evaluate DIR/out --truth DIR/truth.jsonl` scores all of it (tempo, sound, WER) at every level.
 
 Inputs: the corpus scenes, each in `--copies` variants (as recorded, 12 dB quieter, with added noise at
 about 20 dB SNR against speech, 6 dB louder with the same noise), written as 16 kHz WAV.
@@ -58,6 +61,13 @@ def make_variants(dst: Path, copies: int) -> dict[str, str]:
             sf.write(str(dst / f"{stem}.wav"), np.clip(out, -1, 1), sr, subtype="PCM_16")
             scene_of[stem] = scene
     return scene_of
+
+
+def write_variant_truth(path: Path, scene_of: dict[str, str]) -> None:
+    """The corpus truth once per variant file (same events), so the kept run can be scored in full."""
+    records = {json.loads(line)["scene"]: json.loads(line) for line in (CORPUS / "truth.jsonl").read_text().splitlines()}
+    lines = [json.dumps(records[scene] | {"file": f"{stem}.wav", "scene": stem}) for stem, scene in sorted(scene_of.items())]
+    path.write_text("\n".join(lines) + "\n")
 
 
 def truth_texts() -> dict[str, str]:
@@ -157,6 +167,7 @@ def main() -> None:
             log.info("peer: %.1f s", peer_wall)
         if args.keep:
             (tmp / "transcripts.json").write_text(json.dumps({"pipeline": pipe_hyps, "peer": peer_hyps}, indent=1))
+            write_variant_truth(tmp / "truth.jsonl", scene_of)  # `moss-annotate evaluate KEEP/out --truth` this
         load_after = load_average()
     speech_s = stats.get("model_s", {}).get("speech")
     result = {
