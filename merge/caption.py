@@ -53,6 +53,8 @@ def describe(e: Event, repeated: bool = False) -> str:
 TIMES_WORDS = {2: "twice", 3: "three times"}
 CONTINUE_GAP_S = 0.1  # music starting this close to the end of earlier music continues it
 GROUP_GAP_S = 2.0  # repetitions of a sound this close together are one statement ("a dog barks three times")
+MAX_JOINED_S = 30.0  # an utterance or piece of music is joined across cuts up to this span: a monologue cut
+# every 30 s stays a statement per cut, so the events inside it are said near the words they overlap
 
 
 def _repeats(prev: Event, e: Event) -> bool:
@@ -84,7 +86,7 @@ def caption_groups(events: list[Event]) -> list[list[Event]]:
             groups[-1].append(e)
             continue
         same = last_of_branch.get(e.branch)
-        if same is not None and _goes_on(same[-1], e):
+        if same is not None and _goes_on(same[-1], e) and e.end_s - same[0].start_s <= MAX_JOINED_S:
             same.append(e)
             continue
         groups.append([e])

@@ -269,3 +269,17 @@ def test_a_speaker_who_spoke_in_the_statement_before_goes_on():
     assert cap.caption == ('S01 says "You have successfully installed the" (5.00 - 10.00). '
                            'S01 goes on: "open source exchange." (10.50 - 14.00).')
     assert cap.faithful, cap.faithfulness_issues
+
+
+def test_a_long_monologue_is_not_joined_into_one_statement():
+    from schemas.common import segment_id
+    from schemas.speech import SpeechRow
+    from merge.testing import _words
+
+    rid = "talk"
+    rows = [SpeechRow(rid, segment_id(rid, t, t + 20.0), t, t + 20.0, f"part {i} of the talk", "en", "w",
+                      words=_words(f"part {i} of the talk", t, t + 20.0, "S01"), speaker="S01")
+            for i, t in enumerate((0.0, 20.0, 40.0, 60.0))]
+    cap = _caption(RecordingOutputs(RecordingRow(rid, "talk.wav", "ok", duration_s=80.0), [], rows, [], []))
+    assert len(cap.links) == 4  # 20 s pieces back to back: each would pass 30 s joined to the next
+    assert cap.faithful, cap.faithfulness_issues
