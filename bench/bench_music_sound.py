@@ -64,10 +64,13 @@ def time_annotator(annotator, segs, repeat: int) -> tuple[float, float]:
 def music_stages(segs, tagger) -> dict[str, float]:
     """Seconds per stage over all segments (one pass)."""
     from annotators.music import loudness, rhythm, tags, timbre, tonality
+    from annotators.music.beatnet import BeatNetTracker
 
+    beatnet = BeatNetTracker()
     stages = {
         "tagger": lambda y: tagger.frame_scores(y, SR, hop_s=0.48),
-        "tempo+beats+meter": lambda y: rhythm.estimate_rhythm(y, SR),
+        "tempo+beats+meter (onset tempogram)": lambda y: rhythm.estimate_rhythm(y, SR),
+        "beats+downbeats (BeatNet CRNN + bar tracker)": lambda y: beatnet(y, SR),
         "key": lambda y: tonality.estimate_key(y, SR),
         "loudness": lambda y: loudness.measure_loudness(y, SR),
         "timbre": lambda y: timbre.spectral_centroid_hz(y, SR),

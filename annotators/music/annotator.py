@@ -24,7 +24,14 @@ class MusicParams(AnnotatorParams):
     hop_s: float = Field(0.48, gt=0, le=0.96, description="tagger patch hop")
     preferred_bpm_min: float = Field(70.0, gt=0)
     preferred_bpm_max: float = Field(180.0, gt=0)
-    min_tempo_confidence: float = Field(0.2, ge=0, le=1, description="below: tempo and beats left empty")
+    min_tempo_confidence: float = Field(0.2, ge=0, le=1, description="onset tempogram: below, no tempo")
+    beat_tracker: Literal["agreement", "beatnet", "onset"] = Field(
+        "agreement", description="'agreement': a tempo where BeatNet and the onset tempogram agree, or where only "
+        "BeatNet has one and is confident (docs/design.md); 'beatnet' or 'onset' alone")
+    beatnet_model: str = Field("1", description="BeatNet weights: '1', '2', '3' (unpacked by "
+                               "scripts/fetch_models.py) or a path to a model_N_weights.pt")
+    beatnet_min_confidence: float = Field(0.5, ge=0, le=1, description="BeatNet's mean activation at its beats "
+                                          "needed when it states a tempo alone")
     key_chroma: Literal["cqt", "stft"] = "cqt"
     min_key_correlation: float = Field(0.5, ge=-1, le=1)
     instrument_min_score: float = Field(0.05, ge=0, le=1)
@@ -44,12 +51,24 @@ class MusicParams(AnnotatorParams):
             raise ValueError("preferred_bpm_min must be below preferred_bpm_max")
         return self
 
+    @model_validator(mode="after")
+    def _beatnet_weights(self) -> MusicParams:
+        if self.beat_tracker != "onset":
+            from annotators.music.beatnet_model import resolve_weights
+
+            try:
+                resolve_weights(self.beatnet_model)
+            except FileNotFoundError as e:
+                raise ValueError(f"{e}; or set beat_tracker: onset") from None
+        return self
+
 
 @register_annotator("music")
 class MusicAnnotator(Annotator):
     """Musical measures of each music segment and a short caption built from them."""
 
     branch = "music"
+    version = "2"  # 2: BeatNet beside the onset tempogram (tempo where they agree), downbeats
     Params = MusicParams
     resources = Resources(cpus=1.0, gpus=0.0)
 
@@ -57,11 +76,13 @@ class MusicAnnotator(Annotator):
         super().__init__(params, device)
         self._tagger = None
         self._cfg = None
+        self._beatnet = None
 
     @property
     def model_id(self) -> str:
         tagger = self._tagger.model_id if self._tagger is not None else (self.params.tagger_model or self.params.tagger)
-        return f"librosa+{tagger}"
+        beats = "" if self.params.beat_tracker == "onset" else f"+beatnet-{self.params.beatnet_model}"
+        return f"librosa{beats}+{tagger}"
 
     def setup(self) -> None:
         if self._tagger is not None:
@@ -72,6 +93,10 @@ class MusicAnnotator(Annotator):
         self._cfg = music_config(self.params)
         self._tagger = make_tagger(self.params.tagger, self.params.tagger_model, self.device)
         self._tagger.setup()
+        if self.params.beat_tracker != "onset":
+            from annotators.music.beatnet import BeatNetTracker
+
+            self._beatnet = BeatNetTracker(self.params.beatnet_model, self.device)
         if self.params.warmup:
             self._warm_up()
 
@@ -81,7 +106,7 @@ class MusicAnnotator(Annotator):
         sr = 16000
         t = np.arange(int(WARMUP_S * sr)) / sr
         clicks = (np.sin(2 * np.pi * 440 * t) * (np.mod(t, 0.5) < 0.05)).astype(np.float32) * 0.1
-        measure_segment(clicks, sr, self._tagger, self._cfg)
+        measure_segment(clicks, sr, self._tagger, self._cfg, self._beatnet)
 
     def annotate(self, batch: Sequence[SegmentAudio]) -> list[MusicRow]:
         self.setup()
@@ -90,5 +115,5 @@ class MusicAnnotator(Annotator):
     def _one(self, seg: SegmentAudio) -> MusicRow:
         from annotators.music.measure import measure_segment, to_row
 
-        m = measure_segment(seg.samples, seg.sample_rate, self._tagger, self._cfg)
+        m = measure_segment(seg.samples, seg.sample_rate, self._tagger, self._cfg, self._beatnet)
         return to_row(m, seg, self.model_id, self.model_version)

@@ -10,7 +10,7 @@ compared across the positions of a 3- and a 4-beat bar; None unless one clearly 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -42,6 +42,8 @@ class Rhythm:
     confidence: float | None
     beats_s: list[float]  # segment time
     meter: str | None
+    downbeats_s: list[float] = field(default_factory=list)  # where a bar tracker placed the bar starts
+    method: str | None = None  # which tracker(s) stated the tempo (`tempo_agreement`)
 
 
 NO_RHYTHM = Rhythm(None, None, [], None)
@@ -158,4 +160,4 @@ def estimate_rhythm(y: np.ndarray, sr: int, cfg: RhythmConfig = RhythmConfig()) 
         return Rhythm(None, round(evidence, 3), [], None)
     tempo = fitted_tempo(beats) or bpm
     meter = estimate_meter(beat_accents(y, sr, onset_env, frames, cfg), cfg)
-    return Rhythm(round(tempo, 2), round(evidence, 3), [round(float(b), 3) for b in beats], meter)
+    return Rhythm(round(tempo, 2), round(evidence, 3), [round(float(b), 3) for b in beats], meter, method="onset")
