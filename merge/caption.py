@@ -53,8 +53,8 @@ def describe(e: Event, repeated: bool = False) -> str:
 TIMES_WORDS = {2: "twice", 3: "three times"}
 CONTINUE_GAP_S = 0.1  # music starting this close to the end of earlier music continues it
 GROUP_GAP_S = 2.0  # repetitions of a sound this close together are one statement ("a dog barks three times")
-MAX_JOINED_S = 30.0  # an utterance or piece of music is joined across cuts up to this span: a monologue cut
-# every 30 s stays a statement per cut, so the events inside it are said near the words they overlap
+MAX_JOINED_S = 30.0  # an utterance is joined across cuts up to this span: a monologue cut every 30 s stays
+# a statement per cut, so the events inside it are said near the words they overlap (music has no limit)
 
 
 def _repeats(prev: Event, e: Event) -> bool:
@@ -86,7 +86,8 @@ def caption_groups(events: list[Event]) -> list[list[Event]]:
             groups[-1].append(e)
             continue
         same = last_of_branch.get(e.branch)
-        if same is not None and _goes_on(same[-1], e) and e.end_s - same[0].start_s <= MAX_JOINED_S:
+        short = e.branch == "music" or e.end_s - same[0].start_s <= MAX_JOINED_S if same else False
+        if same is not None and _goes_on(same[-1], e) and short:
             same.append(e)
             continue
         groups.append([e])
@@ -147,11 +148,27 @@ def _sentence(e: Event, context: list[Event], repeated: bool, decimals: int, run
     else:
         clause = describe(e, repeated)
     span = f"({fmt_span(run[0].start_s, max(m.end_s for m in run), decimals)})"
-    tail = f', described as "{clean_quote(e.caption.rstrip("."))}"' if e.branch == "music" and e.caption else ""
+    extra = music_extras(e, clause) if e.branch == "music" else ""
+    tail = f": {extra}" if extra else ""
     if context:
         background = join_and(list(dict.fromkeys(ongoing(c) for c in context)))
         return f"{connective} {background}, {clause} {span}{tail}."
     return capitalize(f"{clause} {span}{tail}.")
+
+
+def music_extras(e: Event, clause: str) -> str:
+    """What the music row's own caption adds to the clause ("solo keyboard, 4/4, moderately loud"): its
+    tempo and key phrases are dropped where the clause already says them."""
+    extra = clean_quote(e.caption).rstrip(". ")
+    phrases = [f" at about {e.tempo_bpm:.0f} BPM" if e.tempo_bpm else "", f" in {e.key_name}" if e.key_name else ""]
+    for phrase in phrases:
+        if phrase and phrase in clause:
+            extra = extra.replace(phrase, "", 1)
+    extra = extra.strip(" ,")
+    head, _, rest = extra.partition(", ")
+    if head == "music" or head.startswith("music with "):  # the clause already says music (and its instruments)
+        extra = rest
+    return extra[:1].lower() + extra[1:] if extra[:1].isupper() and not extra[1:2].isupper() else extra
 
 
 def join_texts(texts: list[str]) -> str:

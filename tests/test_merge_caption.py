@@ -258,9 +258,13 @@ def test_one_piece_of_music_cut_in_two_is_said_once():
     first = out.music[0]
     second = dataclasses.replace(first, segment_id=segment_id("meeting_01", 6.5, 9.0), start_s=6.5, end_s=9.0)
     cap = _caption(dataclasses.replace(out, music=[first, second], speech=[], sound=[]))
-    assert cap.caption.startswith("Music plays with piano and drums at about 96 BPM in D major, tagged pop (0.00 - 9.00)")
+    assert cap.caption.startswith(
+        "Music plays with piano and drums at about 96 BPM in D major, tagged pop (0.00 - 9.00)")
     assert cap.caption.count("Music plays") == 1 and "continues" not in cap.caption
     assert cap.faithful, cap.faithfulness_issues
+    longer = dataclasses.replace(second, end_s=60.0)  # no 30 s limit for music
+    cap = _caption(dataclasses.replace(out, music=[first, longer], speech=[], sound=[]))
+    assert "(0.00 - 60.00)" in cap.caption and cap.faithful, cap.faithfulness_issues
 
 
 def test_a_speaker_who_spoke_in_the_statement_before_goes_on():
@@ -282,4 +286,17 @@ def test_a_long_monologue_is_not_joined_into_one_statement():
             for i, t in enumerate((0.0, 20.0, 40.0, 60.0))]
     cap = _caption(RecordingOutputs(RecordingRow(rid, "talk.wav", "ok", duration_s=80.0), [], rows, [], []))
     assert len(cap.links) == 4  # 20 s pieces back to back: each would pass 30 s joined to the next
+    assert cap.faithful, cap.faithfulness_issues
+
+
+def test_music_statement_adds_only_what_the_row_caption_adds():
+    out = example_outputs()
+    row = dataclasses.replace(out.music[0], caption="solo piano at about 96 BPM in D major, 4/4, moderately loud")
+    cap = _caption(dataclasses.replace(out, music=[row], speech=[], sound=[]))
+    assert cap.caption == ("Music plays with piano and drums at about 96 BPM in D major, tagged pop (0.00 - 6.50): "
+                           "solo piano, 4/4, moderately loud.")
+    generic = dataclasses.replace(row, caption="music with piano at about 96 BPM in D major, 4/4, steady")
+    plain = _caption(dataclasses.replace(out, music=[generic], speech=[], sound=[]))
+    assert plain.caption.endswith("(0.00 - 6.50): 4/4, steady.")
+    assert _caption(dataclasses.replace(out, speech=[], sound=[])).caption.endswith(": a short upbeat piano jingle.")
     assert cap.faithful, cap.faithfulness_issues
