@@ -13,18 +13,12 @@ import argparse
 import logging
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(var, "1")  # before numpy / numba load
+from single_thread import CORPUS, REPO  # noqa: F401  (first: threads are set before numpy loads)
 
 import numpy as np  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-CORPUS = Path(os.environ.get("MOSS_CORPUS", REPO.parent / "shared" / "corpus"))
 SCENES = ("s03_piano_120bpm", "s05_sound_events", "s07_events_over_speech", "s16_podcast_long")
 SEGMENT_S = 30.0
 SR = 16000

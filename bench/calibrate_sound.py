@@ -16,18 +16,11 @@ import dataclasses
 import itertools
 import json
 import logging
-import os
-import sys
 from pathlib import Path
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(var, "1")
+from single_thread import CORPUS, REPO  # noqa: F401  (first: threads are set before numpy loads)
 
 import numpy as np  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-CORPUS = Path(os.environ.get("MOSS_CORPUS", REPO.parent / "shared" / "corpus"))
 SR = 16000
 # The packaged int8 YAMNet scores in steps (0.32, 0.50, 0.68, 0.82, 0.91, 0.95, ...): thresholds between them.
 LEAF = (0.4, 0.6, 0.75, 0.85, 0.93)

@@ -12,18 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from pathlib import Path
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(var, "1")
+from single_thread import CORPUS, REPO  # noqa: F401  (first: threads are set before numpy loads)
 
 import numpy as np  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-CORPUS = Path(os.environ.get("MOSS_CORPUS", REPO.parent / "shared" / "corpus"))
 SR = 16000
 LEVELS_DB = (None, 0.0, 6.0, 12.0)
 SETTINGS = ("onset", "beatnet", "agreement")
