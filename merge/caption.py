@@ -86,8 +86,8 @@ def caption_groups(events: list[Event]) -> list[list[Event]]:
             groups[-1].append(e)
             continue
         same = last_of_branch.get(e.branch)
-        short = e.branch == "music" or e.end_s - same[0].start_s <= MAX_JOINED_S if same else False
-        if same is not None and _goes_on(same[-1], e) and short:
+        if same is not None and _goes_on(same[-1], e) and (e.branch == "music" or
+                                                          e.end_s - same[0].start_s <= MAX_JOINED_S):
             same.append(e)
             continue
         groups.append([e])

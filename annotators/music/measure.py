@@ -9,9 +9,9 @@ import numpy as np
 from annotators.audioset.frontend import to_16k
 from annotators.audioset.tagger import TaggerAdapter
 from annotators.base import SegmentAudio
+from annotators.music.beatnet import BeatNetTracker
 from annotators.music.caption import MusicFacts, music_caption
 from annotators.music.loudness import Loudness, LoudnessConfig, dynamics_word, loudness_word, measure_loudness
-from annotators.music.beatnet import BeatNetTracker
 from annotators.music.rhythm import Rhythm, RhythmConfig, estimate_rhythm
 from annotators.music.tags import MusicTags, TagConfig, music_tags
 from annotators.music.tempo_agreement import AgreementConfig, beatnet_only, combine
