@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
 from schemas import TABLES
 from pipeline.storage import Store, as_store
-from pipeline.writer import done_shards
+from pipeline.writer import done_shards, read_arrow
 
 
 def read_table(out: Store | Path | str, table: str):
@@ -21,17 +20,9 @@ def read_table(out: Store | Path | str, table: str):
     names = [name for name in store.names(table) if name.endswith(".parquet") and not name.startswith(".")]
     if not store.remote:
         return ds.dataset([store.path(table, n) for n in names], schema=schema, format="parquet").to_table()
-    # On an object store each shard is fetched whole through the store and parsed in memory: pyarrow reading
-    # through an fsspec filesystem (its IO threads calling into Python) can abort the process at exit
-    # ("terminate called without an active exception", apache/arrow#39162; seen once in `report s3://`).
-    parts = [_conformed(pq.read_table(pa.BufferReader(store.read_bytes(table, n))), schema) for n in names]
+    # an object store: shard by shard through the store (`read_arrow` says why), not a pyarrow dataset on fsspec
+    parts = [read_arrow(store, table, n.removesuffix(".parquet"), schema) for n in names]
     return pa.concat_tables(parts) if parts else schema.empty_table()
-
-
-def _conformed(t: pa.Table, schema: pa.Schema) -> pa.Table:
-    """`t` in the table's schema: columns of an older shard that lacks newer fields are null."""
-    cols = [t.column(f.name).cast(f.type) if f.name in t.column_names else pa.nulls(len(t), f.type) for f in schema]
-    return pa.Table.from_arrays(cols, schema=schema)
 
 
 def summarize(out: Store | Path | str) -> dict:

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.locks import LOCK_FILE, OutputConflictError, output_lock  # noqa: F401 (the writer's API)
@@ -46,10 +47,17 @@ def write_shard(out: Output, shard_id: str, rows: Mapping[str, Sequence[object]]
     store.write_bytes(DONE_DIR, shard_id, data=json.dumps(stats, sort_keys=True).encode())
 
 
+def read_arrow(out: Output, table: str, shard_id: str, schema: pa.Schema | None = None) -> pa.Table:
+    """A shard's file of one table, fetched whole through the store and parsed in memory (`schema`: read
+    into it, columns an older shard lacks as nulls). Never pyarrow reading through an fsspec filesystem: its
+    IO threads calling into Python can abort the process at exit (apache/arrow#39162)."""
+    data = as_store(out).read_bytes(*table_name(table, shard_id))
+    return pq.read_table(pa.BufferReader(data), schema=schema)
+
+
 def read_rows(out: Output, table: str, shard_id: str) -> list:
     """A finished shard's table as records again (what a partial redo keeps)."""
-    store = as_store(out)
-    return from_arrow(table, pq.read_table(io.BytesIO(store.read_bytes(*table_name(table, shard_id)))))
+    return from_arrow(table, read_arrow(out, table, shard_id))
 
 
 def done_shards(out: Output) -> set[str]:
