@@ -55,7 +55,8 @@ def tempo_transitions(taus: np.ndarray, lam: float) -> np.ndarray:
 
 
 def _decode_bar(act: np.ndarray, taus: np.ndarray, bar: int, cfg: BarTrackerConfig) -> tuple[float, np.ndarray]:
-    """Viterbi over one bar length. Returns (log probability, state path as (beat, tempo index, position))."""
+    """Viterbi over one bar length. Returns (log probability, per frame of the best path: beat in the bar,
+    position in the beat, emission kind (2 downbeat, 1 beat, 0 neither)))."""
     n_frames, n_tempi = len(act), len(taus)
     offsets = np.concatenate([[0], np.cumsum(taus)[:-1]])  # start of each tempo's block within one beat slab
     slab = int(taus.sum())  # states of one beat (all tempi)

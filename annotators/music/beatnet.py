@@ -42,10 +42,6 @@ class BeatNetTracker:
         self.net = BeatActivations(weights, device)
         self.cfg = cfg
 
-    @property
-    def model_id(self) -> str:
-        return f"beatnet:{self.net.path.name}"
-
     def __call__(self, y: np.ndarray, sr: int) -> BeatNetRhythm | None:
         import librosa
 

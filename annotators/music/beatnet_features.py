@@ -65,7 +65,7 @@ def filterbank() -> np.ndarray:
         data[centre - start:] = np.linspace(1, 0, stop - centre, endpoint=False)
         data /= data.sum()
         column = np.zeros(num_bins, np.float32)
-        column[start:stop] = np.maximum(column[start:stop], data.astype(np.float32))
+        column[start:stop] = data
         bands.append(column)
     return np.stack(bands, axis=1)
 

@@ -12,7 +12,7 @@ from annotators.base import SegmentAudio
 from annotators.music.beatnet import BeatNetTracker
 from annotators.music.caption import MusicFacts, music_caption
 from annotators.music.loudness import Loudness, LoudnessConfig, dynamics_word, loudness_word, measure_loudness
-from annotators.music.rhythm import Rhythm, RhythmConfig, estimate_rhythm
+from annotators.music.rhythm import Rhythm, RhythmConfig, estimate_rhythm, long_enough
 from annotators.music.tags import MusicTags, TagConfig, music_tags
 from annotators.music.tempo_agreement import AgreementConfig, beatnet_only, combine
 from annotators.music.timbre import TimbreConfig, brightness_word, spectral_centroid_hz
@@ -61,8 +61,7 @@ def measure_rhythm(y: np.ndarray, sr: int, cfg: MusicConfig, beatnet: BeatNetTra
     """Tempo, beats, downbeats and meter by the configured tracker(s)."""
     if cfg.beat_tracker == "onset" or beatnet is None:
         return estimate_rhythm(y, sr, cfg.rhythm)
-    long_enough = y.size >= cfg.rhythm.min_duration_s * sr and np.any(y)
-    net = beatnet(y, sr) if long_enough else None
+    net = beatnet(y, sr) if long_enough(y, sr, cfg.rhythm) else None
     if cfg.beat_tracker == "beatnet":
         return beatnet_only(net, cfg.agreement)
     return combine(estimate_rhythm(y, sr, cfg.rhythm), net, cfg.agreement)
@@ -98,5 +97,5 @@ def to_row(m: MusicMeasures, seg: SegmentAudio, model_id: str, model_version: st
         spectral_centroid_hz=m.centroid_hz, brightness=brightness_word(m.centroid_hz),
         instruments=m.tags.instruments, genres=m.tags.genres, vocals=m.tags.vocals,
         vocals_score=m.tags.vocals_score, downbeats=[round(seg.start_s + b, 3) for b in m.rhythm.downbeats_s],
-        tempo_method=m.rhythm.method if m.rhythm.tempo_bpm else None,
+        tempo_method=m.rhythm.method,  # None wherever no tempo was stated
     )

@@ -47,6 +47,12 @@ class Rhythm:
 
 
 NO_RHYTHM = Rhythm(None, None, [], None)
+METHOD = "onset"  # `Rhythm.method` of a tempo this module states
+
+
+def long_enough(y: np.ndarray, sr: int, cfg: RhythmConfig) -> bool:
+    """Audio worth looking for a beat in: at least `min_duration_s` and not all zeros."""
+    return y.size >= cfg.min_duration_s * sr and bool(np.any(y))
 
 
 def centre_prior(bpm: np.ndarray, cfg: RhythmConfig) -> np.ndarray:
@@ -146,7 +152,7 @@ def estimate_meter(accents: np.ndarray, cfg: RhythmConfig) -> str | None:
 def estimate_rhythm(y: np.ndarray, sr: int, cfg: RhythmConfig = RhythmConfig()) -> Rhythm:
     import librosa
 
-    if y.size < cfg.min_duration_s * sr or not np.any(y):
+    if not long_enough(y, sr, cfg):
         return NO_RHYTHM
     onset_env = librosa.onset.onset_strength(y=y, sr=sr, hop_length=cfg.hop_length)
     bpm, evidence = choose_tempo(onset_env, sr, cfg)
@@ -160,4 +166,4 @@ def estimate_rhythm(y: np.ndarray, sr: int, cfg: RhythmConfig = RhythmConfig()) 
         return Rhythm(None, round(evidence, 3), [], None)
     tempo = fitted_tempo(beats) or bpm
     meter = estimate_meter(beat_accents(y, sr, onset_env, frames, cfg), cfg)
-    return Rhythm(round(tempo, 2), round(evidence, 3), [round(float(b), 3) for b in beats], meter, method="onset")
+    return Rhythm(round(tempo, 2), round(evidence, 3), [round(float(b), 3) for b in beats], meter, method=METHOD)

@@ -9,12 +9,12 @@ give a tempo and they disagree, the row says none ("tempo unknown") rather than 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from annotators.music.beatnet import BeatNetRhythm
 from annotators.music.rhythm import Rhythm
 
-ONSET, BEATNET, AGREED = "onset", "beatnet", "agreed"
+BEATNET, AGREED = "beatnet", "agreed"  # `Rhythm.method`; the tempogram's own is `rhythm.METHOD`
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def beatnet_only(net: BeatNetRhythm | None, cfg: AgreementConfig) -> Rhythm:
 
 def combine(onset: Rhythm, net: BeatNetRhythm | None, cfg: AgreementConfig) -> Rhythm:
     if net is None or net.tempo_bpm is None:
-        return replace(onset, method=ONSET) if onset.tempo_bpm else onset
+        return onset
     if onset.tempo_bpm is None:
         return beatnet_only(net, cfg)
     if abs(net.tempo_bpm - onset.tempo_bpm) <= cfg.tolerance * onset.tempo_bpm:

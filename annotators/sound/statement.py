@@ -5,8 +5,9 @@ else the nearest AudioSet ancestor the event's classes support together ("a bird
 The packaged quantized YAMNet names the right family far more often than the right leaf: its modest leaf
 scores ("Turkey" 0.3 for a rooster, "Fart" for a door) are the false facts a caption must not carry. The
 evidence for an ancestor is the noisy-or of the scores of the event's classes under it (label and
-alternatives), one lineage or synonym family counted once. An event inside music (the tagger's own Music score over its span) is stated only when its
-class is very sure: instruments and recorded music light up "Printer", "Sewing machine", "Whistle".
+alternatives), one lineage or synonym family counted once. An event inside music (the tagger's own Music
+score over its span) is stated only when its class is very sure: instruments and recorded music light up
+"Printer", "Sewing machine", "Whistle".
 Thresholds: `docs/evaluation.md` (calibrated on the shared corpus, then checked at other levels and noise).
 """
 
