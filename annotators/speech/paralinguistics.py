@@ -1,6 +1,6 @@
 """Paralinguistic measures of one speech segment, and the MOSS speech-caption words they support.
 
-Measured from the audio and the ASR word times only: pitch (pYIN on voiced frames), speaking rate,
+Measured from the audio and the ASR word times only: pitch (YIN on voiced frames, `pitch.py`), speaking rate,
 active level, pause ratio, and an SNR estimate. Caption fields with no measuring model (age, accent,
 texture, emotion, tone, personality) stay None: nothing is invented.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from annotators.speech.pitch import yin_track
 from schemas.speech import SpeechCaption
 
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -31,6 +32,7 @@ class ParalinguisticParams(BaseModel):
     fmax_hz: float = 500.0
     pitch_frame_s: float = 0.064
     hop_s: float = 0.02
+    voicing_threshold: float = 0.2  # YIN aperiodicity under which a frame is voiced
     min_voiced_frames: int = 10
     min_pause_s: float = 0.15  # a gap between words at least this long is a pause
     energy_frame_s: float = 0.025
@@ -75,13 +77,10 @@ def count_syllables(word: str) -> int:
 def _pitch(audio: np.ndarray, sr: int, spans, p: ParalinguisticParams) -> tuple[float | None, float | None]:
     """F0 mean and range over voiced frames inside `spans` (the words), so music or noise around the
     speech in the same segment does not count."""
-    import librosa
-
     frame = int(2 ** math.ceil(math.log2(p.pitch_frame_s * sr)))
     if len(audio) < frame:
         return None, None
-    f0, voiced, _ = librosa.pyin(audio, fmin=p.fmin_hz, fmax=p.fmax_hz, sr=sr, frame_length=frame,
-                                 hop_length=int(p.hop_s * sr), center=True)
+    f0, voiced = yin_track(audio, sr, p.fmin_hz, p.fmax_hz, frame, int(p.hop_s * sr), p.voicing_threshold)
     keep = voiced & np.isfinite(f0)
     if spans:
         keep &= _speech_mask(len(f0), p.hop_s, spans)
