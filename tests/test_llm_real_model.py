@@ -80,7 +80,7 @@ def test_a_real_small_model_is_gated_by_the_faithfulness_check(corpus_dir, llama
             assert caption.caption == template.caption and caption.faithful
             rejected.append(caption.llm_note)
         else:  # accepted only when it passes the same check a template passes
+            # (it may echo the template word for word: faithful too; seen on an AVX2-only machine for s05)
             assert caption.merger == f"llm:{ALIAS}" and caption.faithful and not caption.faithfulness_issues
-            assert caption.caption != template.caption
     assert rejected, "the 135M model wrote only faithful rewrites: the gate was not exercised"
     print("\n".join(rejected))  # what the gate caught, for whoever reads the test log
