@@ -105,3 +105,12 @@ def test_user_paths_onnx_file_and_zip(tmp_path, yamnet, scene_audio):
         assert np.array_equal(model.frame_scores(dog, SR)[1], expected)
     with pytest.raises(FileNotFoundError):
         YamNet(model_path=str(tmp_path / "missing.onnx")).setup()
+
+
+def test_exact_int8_is_asked_for_where_int8_kernels_saturate():
+    from annotators.audioset.yamnet import int8_kernels_saturate
+
+    assert int8_kernels_saturate("x86_64", {"avx", "avx2", "fma"})  # AVX2 only: u8 x s8 pairs saturate in int16
+    assert not int8_kernels_saturate("x86_64", {"avx2", "avx512f", "avx512_vnni"})
+    assert not int8_kernels_saturate("x86_64", {"avx2", "avx_vnni"})
+    assert not int8_kernels_saturate("aarch64", set())  # other kernels there: onnxruntime's defaults stay

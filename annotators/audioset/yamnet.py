@@ -68,16 +68,22 @@ def read_class_map(path: Path | None) -> list[str]:
     return [row["display_name"] for row in sorted(rows, key=lambda r: int(r["index"]))]
 
 
-def int8_kernels_saturate() -> bool:
+def int8_kernels_saturate(machine: str | None = None, cpu_flags: set[str] | None = None) -> bool:
     """True on an x86-64 CPU without VNNI: there onnxruntime's u8 x s8 kernels (vpmaddubsw) add pairs of
-    products into int16 with saturation, so an int8 model computes other numbers than its definition."""
-    if platform.machine().lower() not in ("x86_64", "amd64"):
+    products into int16 with saturation, so an int8 model computes other numbers than its definition.
+    Defaults: this machine (platform.machine(), the flags line of /proc/cpuinfo)."""
+    machine = (machine or platform.machine()).lower()
+    if machine not in ("x86_64", "amd64"):
         return False
-    try:
-        flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
-    except OSError:
-        return False
-    return not ({"avx512_vnni", "avx_vnni"} & set(flags.split()))
+    if cpu_flags is None:
+        try:
+            line = next((ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("flags")), None)
+        except OSError:
+            line = None
+        if line is None:  # not Linux, or no flags: nothing known, keep onnxruntime's defaults
+            return False
+        cpu_flags = set(line.split(":", 1)[-1].split())
+    return not ({"avx512_vnni", "avx_vnni"} & cpu_flags)
 
 
 def _read_model_files(model_path: Path) -> dict[str, bytes]:
