@@ -156,10 +156,12 @@ class YamNet:
         opts.inter_op_num_threads = 1
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if int8_kernels_saturate():
-            # int8 products in int16 (exact, ~4x the tagger's time): with saturating kernels the scores, and so
-            # which sound events are stated, differed from a VNNI CPU's. ORT 1.31's int16 rewrite fails beside
-            # its extended graph optimisations ("Attempt to replace the existing tensor"), hence BASIC.
-            opts.add_session_config_entry("session.x64quantprecision", "1")
+            # The export is QDQ (float Conv between Quantize/DequantizeLinear nodes). onnxruntime's extended
+            # optimisations fuse it into int8 convolutions, whose products saturate on this CPU: the scores, so
+            # which sound events are stated, differed from a VNNI CPU's (3 corpus tests failed). At the basic
+            # level the convolutions run in float32 on the quantized values, as the export defines them, at ~4x
+            # the tagger's time. (Fused but with session.disable_quant_qdq was 2x, and still stated one event
+            # the reference machine did not; session.x64quantprecision fails to load beside the fusions.)
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         if files:  # external initializers, served from memory instead of a temp dir
             names = list(files)
